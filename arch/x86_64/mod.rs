@@ -1,0 +1,182 @@
+//! x86_64 backend: raw syscalls, the cancellable syscall thunks, the signal restorer, ucontext
+//! access and the exported fast cancellation-point entries. Everything the generic code needs
+//! from the architecture goes through the items of this module.
+
+use core::arch::{asm, global_asm};
+use core::ffi::c_void;
+
+global_asm!(
+    include_str!("syscall_cp.s"),
+    cancel_raw = sym crate::syscall_cp::cancel_raw,
+    cancel_c = sym crate::syscall_cp::cancel_c,
+    fail = sym crate::syscall_cp::fail,
+    slow = sym crate::syscall_cp::slow,
+    options(att_syntax)
+);
+
+unsafe extern "C" {
+    fn ptcancel_tls_offset() -> isize;
+    /// Raw cancellable syscall (see `syscall_cp.s`). The caller handles the DISABLE state.
+    pub fn ptcancel_syscall_cp(
+        nr: isize,
+        a: usize,
+        b: usize,
+        c: usize,
+        d: usize,
+        e: usize,
+        f: usize,
+    ) -> isize;
+    pub fn ptcancel_cp_fast();
+    static ptcancel_cp_begin: u8;
+    static ptcancel_cp_end: u8;
+    static ptcancel_cp_cancel: u8;
+    static ptcancel_cp_fast_begin: u8;
+    static ptcancel_cp_fast_end: u8;
+    static ptcancel_cp_fast_cancel: u8;
+    static ptcancel_restore_rt: u8;
+}
+
+/// The thread pointer, which glibc also uses as the `pthread_t` value.
+#[inline(always)]
+pub fn thread_pointer() -> usize {
+    let tp: usize;
+    // SAFETY: %fs:0 holds the TCB's self pointer on x86_64 Linux (TLS ABI, variant II).
+    unsafe {
+        asm!("mov {}, qword ptr fs:[0]", out(reg) tp, options(nostack, readonly, preserves_flags))
+    };
+    tp
+}
+
+/// Offset of the per-thread cancel state from the thread pointer: the same in every thread.
+#[inline(always)]
+pub fn tls_offset() -> isize {
+    // SAFETY: a leaf asm function with no side effects that returns an initial-exec offset.
+    unsafe { ptcancel_tls_offset() }
+}
+
+/// A thunk's pending-syscall window and where the handler sends a thread caught inside it.
+pub struct CancelRange {
+    pub begin: usize,
+    pub end: usize,
+    pub cancel: usize,
+}
+
+/// The windows of both thunks.
+#[inline(always)]
+pub fn cancel_ranges() -> [CancelRange; 2] {
+    [
+        CancelRange {
+            begin: &raw const ptcancel_cp_begin as usize,
+            end: &raw const ptcancel_cp_end as usize,
+            cancel: &raw const ptcancel_cp_cancel as usize,
+        },
+        CancelRange {
+            begin: &raw const ptcancel_cp_fast_begin as usize,
+            end: &raw const ptcancel_cp_fast_end as usize,
+            cancel: &raw const ptcancel_cp_fast_cancel as usize,
+        },
+    ]
+}
+
+/// `SA_RESTORER` and the restorer to pass with it: x86_64 cannot deliver a signal without one.
+pub fn restorer() -> Option<usize> {
+    Some(&raw const ptcancel_restore_rt as usize)
+}
+
+/// The interrupted program counter in a signal handler's `ucontext_t`.
+///
+/// # Safety
+/// `uc` must be the context pointer the kernel passed to an `SA_SIGINFO` handler.
+#[inline(always)]
+pub unsafe fn context_pc(uc: *mut c_void) -> usize {
+    // SAFETY: per the contract, `uc` points to a kernel-written ucontext_t.
+    unsafe { (*(uc as *mut libc::ucontext_t)).uc_mcontext.gregs[libc::REG_RIP as usize] as usize }
+}
+
+/// Make the interrupted context resume at `pc` when the handler returns.
+///
+/// # Safety
+/// As for [`context_pc`].
+#[inline(always)]
+pub unsafe fn set_context_pc(uc: *mut c_void, pc: usize) {
+    // SAFETY: as above; the kernel reloads RIP from here on rt_sigreturn.
+    unsafe {
+        (*(uc as *mut libc::ucontext_t)).uc_mcontext.gregs[libc::REG_RIP as usize] = pc as i64
+    };
+}
+
+/// The interrupted context's signal mask, in the kernel's 64-bit layout.
+///
+/// # Safety
+/// As for [`context_pc`].
+#[inline(always)]
+pub unsafe fn context_sigmask(uc: *mut c_void) -> *mut u64 {
+    // SAFETY: as above; the first 8 bytes of uc_sigmask are the kernel's sigset.
+    unsafe { &raw mut (*(uc as *mut libc::ucontext_t)).uc_sigmask as *mut u64 }
+}
+
+/// Raw syscalls: return the kernel's value (negative errno on failure). Not cancellation points.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr`.
+#[inline(always)]
+pub unsafe fn syscall6(
+    nr: isize,
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
+    e: usize,
+    f: usize,
+) -> isize {
+    let ret: isize;
+    // SAFETY: the syscall instruction clobbers only rcx and r11 (and rax, the result).
+    unsafe {
+        asm!("syscall", inlateout("rax") nr => ret, in("rdi") a, in("rsi") b, in("rdx") c,
+             in("r10") d, in("r8") e, in("r9") f, lateout("rcx") _, lateout("r11") _,
+             options(nostack, preserves_flags));
+    }
+    ret
+}
+
+/// Defines exported cancellation points that pass their C arguments to syscall `$nr`
+/// unchanged: a two-instruction naked trampoline into the shared fast thunk.
+macro_rules! fast_point {
+    ($nr:expr => $($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)+) => {$(
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
+            core::arch::naked_asm!(
+                ".cfi_startproc",
+                "mov eax, {nr}",
+                "jmp {fast}",
+                ".cfi_endproc",
+                nr = const $nr,
+                fast = sym $crate::arch::ptcancel_cp_fast,
+            )
+        }
+    )+};
+}
+pub(crate) use fast_point;
+
+/// As [`fast_point!`] for calls whose 5th and 6th syscall arguments are NULL
+/// (`recv` → `recvfrom`, `send` → `sendto`).
+macro_rules! fast_point_null56 {
+    ($nr:expr => $($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)+) => {$(
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
+            core::arch::naked_asm!(
+                ".cfi_startproc",
+                "xor r8d, r8d",
+                "xor r9d, r9d",
+                "mov eax, {nr}",
+                "jmp {fast}",
+                ".cfi_endproc",
+                nr = const $nr,
+                fast = sym $crate::arch::ptcancel_cp_fast,
+            )
+        }
+    )+};
+}
+pub(crate) use fast_point_null56;

@@ -1,0 +1,158 @@
+//! The cancellation API that programs call (POSIX, plus musl's `PTHREAD_CANCEL_MASKED`).
+
+use core::ffi::{c_int, c_void};
+
+use crate::glibc;
+use crate::handler;
+use crate::load_check;
+use crate::state::{self, ASYNCHRONOUS, DEFERRED, DISABLE, ENABLE, MASKED};
+use crate::syscall_cp;
+
+/// musl's third cancel state: cancellation points fail with `ECANCELED` instead of acting, and
+/// the state becomes `PTHREAD_CANCEL_DISABLE`.
+pub const PTHREAD_CANCEL_MASKED: c_int = MASKED as c_int;
+
+/// Requests cancellation of `thread`. Returns 0 (also for a thread that has exited but is not
+/// yet joined), an error from installing the signal handler, or `ENOTSUP` (with a message on
+/// stderr) when this copy of the library was loaded after libc and so cannot interpose its
+/// cancellation points.
+///
+/// # Safety
+/// `thread` must be a thread of this process that has not been joined or detached-and-exited.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pthread_cancel(thread: libc::pthread_t) -> c_int {
+    if let Err(err) = load_check::interposes() {
+        return err;
+    }
+    // SAFETY: the caller's contract.
+    let target = unsafe { state::of(thread) };
+    if thread == crate::arch::thread_pointer() as libc::pthread_t {
+        target.set_pending();
+        if target.state() == ENABLE && target.kind() == ASYNCHRONOUS {
+            syscall_cp::exit(target);
+        }
+        return 0;
+    }
+    if let Err(err) = handler::install() {
+        return err;
+    }
+    target.set_pending();
+    // SAFETY: the caller's contract.
+    let tid = unsafe { glibc::thread_tid(thread) };
+    if tid == 0 {
+        return 0; // exited, not yet joined: nothing to interrupt
+    }
+    // ESRCH here means the thread exited between the two reads: also not an error.
+    handler::send(tid);
+    0
+}
+
+/// Sets the calling thread's cancel state (ENABLE 0, DISABLE 1, MASKED 2); `EINVAL` leaves
+/// everything untouched. `old` may be NULL. Does not act on a pending cancel by itself.
+///
+/// # Safety
+/// `old` must be NULL or valid for writing an int.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pthread_setcancelstate(new: c_int, old: *mut c_int) -> c_int {
+    if !(0..=MASKED as c_int).contains(&new) {
+        return libc::EINVAL;
+    }
+    let previous = state::current().set_state(new as u8);
+    // SAFETY: the caller's contract.
+    if let Some(old) = unsafe { old.as_mut() } {
+        *old = previous as c_int;
+    }
+    0
+}
+
+/// Sets the calling thread's cancel type (DEFERRED 0, ASYNCHRONOUS 1); `EINVAL` leaves
+/// everything untouched. Switching to ASYNCHRONOUS acts at once on a pending cancel.
+///
+/// # Safety
+/// `old` must be NULL or valid for writing an int.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pthread_setcanceltype(new: c_int, old: *mut c_int) -> c_int {
+    if !(0..=ASYNCHRONOUS as c_int).contains(&new) {
+        return libc::EINVAL;
+    }
+    let previous = state::current().set_kind(new as u8);
+    // SAFETY: the caller's contract.
+    if let Some(old) = unsafe { old.as_mut() } {
+        *old = previous as c_int;
+    }
+    if new == ASYNCHRONOUS as c_int {
+        pthread_testcancel();
+    }
+    0
+}
+
+/// Acts on a pending cancel if cancellation is enabled (not under MASKED or DISABLE).
+#[unsafe(no_mangle)]
+pub extern "C" fn pthread_testcancel() {
+    let me = state::current();
+    if me.pending() && me.state() == ENABLE {
+        syscall_cp::exit(me);
+    }
+}
+
+/// glibc's `__pthread_unwind_buf_t`, as far as the defer/restore pair uses it.
+#[repr(C)]
+pub struct UnwindBuf {
+    jmp_buf: [usize; JMP_BUF_WORDS],
+    mask_was_saved: c_int,
+    prev: *mut c_void,
+    cleanup: *mut c_void,
+    canceltype: c_int,
+}
+
+#[cfg(target_arch = "x86_64")]
+const JMP_BUF_WORDS: usize = 8;
+#[cfg(target_arch = "x86")]
+const JMP_BUF_WORDS: usize = 6;
+
+#[cfg(target_arch = "x86_64")]
+const _: () = assert!(core::mem::offset_of!(UnwindBuf, canceltype) == 88);
+#[cfg(target_arch = "x86")]
+const _: () = assert!(core::mem::offset_of!(UnwindBuf, canceltype) == 36);
+
+/// `pthread_cleanup_push_defer_np`: glibc links `buf` into its cleanup chain; the old cancel
+/// type is saved in `buf` and the type becomes deferred.
+///
+/// # Safety
+/// `buf` must be the macro's live unwind buffer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __pthread_register_cancel_defer(buf: *mut UnwindBuf) {
+    // SAFETY: the caller's contract; glibc fills prev/cleanup, we own canceltype.
+    unsafe {
+        glibc::__pthread_register_cancel(buf.cast());
+        (*buf).canceltype = state::current().set_kind(DEFERRED) as c_int;
+    }
+}
+
+/// `pthread_cleanup_pop_restore_np`: unlinks `buf` and restores the saved cancel type (acting
+/// on a pending cancel if that type is asynchronous).
+///
+/// # Safety
+/// `buf` must be the buffer passed to [`__pthread_register_cancel_defer`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __pthread_unregister_cancel_restore(buf: *mut UnwindBuf) {
+    // SAFETY: the caller's contract.
+    let saved = unsafe {
+        glibc::__pthread_unregister_cancel(buf.cast());
+        (*buf).canceltype
+    };
+    if saved == ASYNCHRONOUS as c_int {
+        // SAFETY: a NULL old pointer is allowed.
+        unsafe { pthread_setcanceltype(saved, core::ptr::null_mut()) };
+    }
+}
+
+// The states are C's values.
+const _: () = assert!(ENABLE == 0 && DISABLE == 1 && MASKED == 2 && DEFERRED == 0);
+
+/// The library version, e.g. "0.1.0": lets a program find out whether ptcancel is in use
+/// (`dlsym(RTLD_DEFAULT, "ptcancel_version")`).
+#[unsafe(no_mangle)]
+pub extern "C" fn ptcancel_version() -> *const core::ffi::c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}

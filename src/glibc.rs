@@ -1,0 +1,74 @@
+//! What ptcancel uses from glibc, and glibc facts found at run time (DESIGN §3).
+
+use core::ffi::{c_char, c_int, c_uint, c_void};
+use core::sync::atomic::{AtomicIsize, Ordering};
+
+unsafe extern "C" {
+    /// Declared `extern "C"`, not `"C-unwind"`: glibc's forced unwind then passes through our
+    /// frames (all without destructors), where `C-unwind` with panic=abort would abort.
+    pub fn pthread_exit(value: *mut c_void) -> !;
+    pub fn __errno_location() -> *mut c_int;
+    fn dlvsym(handle: *mut c_void, symbol: *const c_char, version: *const c_char) -> *mut c_void;
+    fn backtrace(buffer: *mut *mut c_void, size: c_int) -> c_int;
+    /// glibc's own cleanup-buffer chain (the part of `__pthread_register_cancel_defer` that we
+    /// do not replace).
+    pub fn __pthread_register_cancel(buf: *mut c_void);
+    pub fn __pthread_unregister_cancel(buf: *mut c_void);
+}
+
+/// `PTHREAD_CANCELED`.
+pub const CANCELED: *mut c_void = usize::MAX as *mut c_void;
+
+pub fn set_errno(value: c_int) {
+    // SAFETY: __errno_location returns the calling thread's errno slot.
+    unsafe { *__errno_location() = value }
+}
+
+/// Offset of `tid` in glibc's `struct pthread` (the kernel clears it when the thread exits).
+/// glibc 2.36 values, used only if the thread_db descriptor cannot be found.
+#[cfg(target_arch = "x86_64")]
+const TID_OFFSET_FALLBACK: isize = 720;
+#[cfg(target_arch = "x86")]
+const TID_OFFSET_FALLBACK: isize = 104;
+
+static TID_OFFSET: AtomicIsize = AtomicIsize::new(-1);
+
+/// Reads glibc's thread_db descriptor `_thread_db_pthread_tid` = {bits, count, offset}.
+fn lookup_tid_offset() -> isize {
+    // SAFETY: dlvsym with NUL-terminated names; the result, when not NULL, points to glibc's
+    // three-word descriptor.
+    unsafe {
+        let desc = dlvsym(
+            core::ptr::null_mut(), // RTLD_DEFAULT
+            c"_thread_db_pthread_tid".as_ptr(),
+            c"GLIBC_PRIVATE".as_ptr(),
+        ) as *const [c_uint; 3];
+        match desc.as_ref() {
+            Some(&[32, 1, offset]) => offset as isize,
+            _ => TID_OFFSET_FALLBACK,
+        }
+    }
+}
+
+/// Prepares what acting on a cancel from a signal handler needs. Not async-signal-safe: called
+/// by `pthread_cancel` before the first signal is sent.
+pub fn prepare() {
+    if TID_OFFSET.load(Ordering::Relaxed) < 0 {
+        TID_OFFSET.store(lookup_tid_offset(), Ordering::Relaxed);
+    }
+    // pthread_exit dlopens libgcc_s on first use; backtrace() does it now, outside any handler.
+    let mut frame = [core::ptr::null_mut(); 1];
+    // SAFETY: a one-entry buffer for one frame.
+    unsafe { backtrace(frame.as_mut_ptr(), 1) };
+}
+
+/// The kernel thread id of `thread`, or 0 once the thread has exited. Call `prepare` first.
+///
+/// # Safety
+/// As for [`crate::state::of`].
+pub unsafe fn thread_tid(thread: libc::pthread_t) -> i32 {
+    let at = (thread as usize).wrapping_add_signed(TID_OFFSET.load(Ordering::Relaxed));
+    // SAFETY: `tid` is an aligned int inside the caller-guaranteed live `struct pthread`; the
+    // kernel writes it (CLONE_CHILD_CLEARTID), so read it volatile.
+    unsafe { core::ptr::read_volatile(at as *const i32) }
+}

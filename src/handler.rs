@@ -1,0 +1,114 @@
+//! The cancel signal (glibc's SIGCANCEL, 32) and its handler (DESIGN §2, §3).
+//!
+//! Async-signal-safe throughout: raw syscalls only, no locks, no allocation, no formatting.
+
+use core::ffi::{c_int, c_void};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::arch;
+use crate::state;
+use crate::sys::syscall;
+use crate::syscall_cp;
+
+/// glibc reserves 32 for cancellation and refuses it to programs, so nobody else uses it —
+/// except SIGEV_THREAD timers (SI_TIMER), which the handler ignores.
+pub const SIGCANCEL: c_int = 32;
+/// The bit of signal 32 in the low word of a kernel sigset.
+const SIGCANCEL_BIT: u64 = 1 << (SIGCANCEL - 1);
+
+const SA_RESTORER: usize = 0x0400_0000;
+
+/// The kernel's `struct sigaction` for rt_sigaction (same layout on x86_64 and i386).
+#[repr(C)]
+struct KernelSigaction {
+    handler: usize,
+    flags: usize,
+    restorer: usize,
+    mask: [u32; 2],
+}
+
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the handler with the raw syscall (glibc's `sigaction` refuses signal 32).
+/// Idempotent; concurrent first callers each install the same handler before sending.
+pub fn install() -> Result<(), i32> {
+    if INSTALLED.load(Ordering::Acquire) {
+        return Ok(());
+    }
+    crate::glibc::prepare();
+    let (restorer_flag, restorer) = match arch::restorer() {
+        Some(addr) => (SA_RESTORER, addr),
+        None => (0, 0),
+    };
+    let action = KernelSigaction {
+        handler: on_cancel_signal as *const () as usize,
+        flags: (libc::SA_SIGINFO | libc::SA_RESTART | libc::SA_ONSTACK) as usize | restorer_flag,
+        restorer,
+        // Block everything while the handler runs; it restores what it needs explicitly.
+        mask: [u32::MAX; 2],
+    };
+    // SAFETY: a valid kernel sigaction for signal 32; the handler and restorer live as long as
+    // the library (a loaded copy is never unloaded while threads can take the signal).
+    let r = unsafe { syscall!(libc::SYS_rt_sigaction, SIGCANCEL, &raw const action, 0, 8) };
+    if r < 0 {
+        return Err(-r as i32);
+    }
+    INSTALLED.store(true, Ordering::Release);
+    Ok(())
+}
+
+/// Sends the cancel signal to thread `tid` of this process.
+pub fn send(tid: i32) -> isize {
+    // SAFETY: plain integer arguments.
+    unsafe { syscall!(libc::SYS_tgkill, syscall!(libc::SYS_getpid), tid, SIGCANCEL) }
+}
+
+extern "C" fn on_cancel_signal(_sig: c_int, info: *mut libc::siginfo_t, uc: *mut c_void) {
+    // SAFETY: the kernel passes valid siginfo and ucontext pointers to an SA_SIGINFO handler.
+    unsafe {
+        // Only our own tgkill counts; SIGEV_THREAD timers also raise 32.
+        if (*info).si_code != libc::SI_TKILL
+            || (*info).si_pid() != syscall!(libc::SYS_getpid) as i32
+        {
+            return;
+        }
+    }
+    let me = state::current();
+    if !me.pending() || me.state() == state::DISABLE {
+        return;
+    }
+    // SAFETY: `uc` is the kernel's context (see above); everything below edits only it.
+    unsafe {
+        // Whatever happens next, the interrupted code resumes with 32 blocked: a cancel that
+        // cannot act now must not be redelivered until the context's mask is restored.
+        *arch::context_sigmask(uc) |= SIGCANCEL_BIT;
+        if me.kind() == state::ASYNCHRONOUS {
+            // Act here, with the interrupted mask (plus 32) back in place.
+            syscall!(
+                libc::SYS_rt_sigprocmask,
+                libc::SIG_SETMASK,
+                arch::context_sigmask(uc),
+                0,
+                8
+            );
+            syscall_cp::exit(me);
+        }
+        let pc = arch::context_pc(uc);
+        for range in arch::cancel_ranges() {
+            if (range.begin..range.end).contains(&pc) {
+                // The syscall has not started, or the kernel rewound to restart it.
+                arch::set_context_pc(uc, range.cancel);
+                return;
+            }
+        }
+        // Not in a cancellable syscall. If this handler interrupted another signal handler
+        // that itself interrupted one, the 32 sent now stays pending until that handler
+        // returns and unblocks it: it then lands on the restarted syscall.
+        syscall!(
+            libc::SYS_tgkill,
+            syscall!(libc::SYS_getpid),
+            syscall!(libc::SYS_gettid),
+            SIGCANCEL
+        );
+    }
+}

@@ -1,0 +1,39 @@
+//! ptcancel: musl's race-free POSIX thread cancellation for glibc programs on x86_64 and i386.
+//!
+//! Loaded with `LD_PRELOAD` (or linked ahead of libc), it replaces the cancellation API and
+//! every cancellation point a program calls. A cancellable syscall runs in a small asm thunk;
+//! the cancel signal's handler acts only while the thread's program counter is between the
+//! thunk's flag check and its syscall instruction, so a syscall that completed always returns
+//! its result: no lost bytes, no leaked file descriptors (DESIGN.md §2). Acting calls glibc's
+//! `pthread_exit(PTHREAD_CANCELED)`, so cleanup handlers, destructors and TSD destructors run.
+#![no_std]
+
+#[cfg(target_arch = "x86_64")]
+#[path = "../arch/x86_64/mod.rs"]
+mod arch;
+
+#[cfg(target_arch = "x86")]
+#[path = "../arch/i386/mod.rs"]
+mod arch;
+
+pub mod api;
+mod glibc;
+mod handler;
+mod load_check;
+/// cbindgen:ignore
+mod points;
+mod state;
+mod sys;
+mod syscall_cp;
+
+pub use api::*;
+
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    unsafe extern "C" {
+        fn abort() -> !;
+    }
+    // SAFETY: abort takes no arguments and never returns.
+    unsafe { abort() }
+}

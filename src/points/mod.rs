@@ -1,0 +1,19 @@
+//! Cancellation points, grouped by family. Points whose C arguments go to the kernel unchanged
+//! are two-instruction trampolines into the arch fast thunk (`arch::fast_point!`); the others
+//! are Rust functions over [`crate::syscall_cp::syscall_cp`].
+
+mod io;
+mod net;
+mod time;
+
+/// Exports more names for a function: naked tail jumps, so an alias costs no call frame.
+macro_rules! alias {
+    ($target:ident => $($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)+) => {$(
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
+            core::arch::naked_asm!(".cfi_startproc", "jmp {target}", ".cfi_endproc", target = sym $target)
+        }
+    )+};
+}
+pub(crate) use alias;

@@ -1,0 +1,131 @@
+//! Sleeping and waiting cancellation points.
+
+use core::ffi::{c_int, c_uint};
+use libc::{clockid_t, fd_set, nfds_t, pollfd, sigset_t, timespec, useconds_t};
+
+use crate::arch::fast_point;
+use crate::glibc::set_errno;
+use crate::sys::{c_ret, errno_ret};
+use crate::syscall_cp::syscall_cp;
+
+/// The kernel's sigset size for the calls that take one (`_NSIG / 8`).
+const KERNEL_SIGSET_SIZE: usize = 8;
+
+fast_point! { libc::SYS_nanosleep =>
+    nanosleep(req: *const timespec, rem: *mut timespec) -> c_int;
+    __nanosleep(req: *const timespec, rem: *mut timespec) -> c_int;
+}
+fast_point! { libc::SYS_poll =>
+    poll(fds: *mut pollfd, nfds: nfds_t, timeout: c_int) -> c_int;
+    __poll(fds: *mut pollfd, nfds: nfds_t, timeout: c_int) -> c_int;
+}
+// The kernel's select updates the timeout to the time not slept, as glibc's does.
+fast_point! { libc::SYS_select =>
+    select(nfds: c_int, r: *mut fd_set, w: *mut fd_set, e: *mut fd_set, timeout: *mut libc::timeval) -> c_int;
+    __select(nfds: c_int, r: *mut fd_set, w: *mut fd_set, e: *mut fd_set, timeout: *mut libc::timeval) -> c_int;
+}
+
+/// Returns an error number, not -1/errno.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn clock_nanosleep(
+    clock: clockid_t,
+    flags: c_int,
+    req: *const timespec,
+    rem: *mut timespec,
+) -> c_int {
+    // SAFETY: the caller's pointers go to the kernel, which validates them.
+    errno_ret(unsafe {
+        syscall_cp(
+            libc::SYS_clock_nanosleep,
+            clock as usize,
+            flags as usize,
+            req as usize,
+            rem as usize,
+            0,
+            0,
+        )
+    })
+}
+
+/// glibc's semantics: the whole seconds not slept if interrupted (errno EINTR), else 0 with
+/// errno untouched.
+#[unsafe(no_mangle)]
+pub extern "C" fn sleep(seconds: c_uint) -> c_uint {
+    let mut ts = timespec {
+        tv_sec: seconds.into(),
+        tv_nsec: 0,
+    };
+    let ts_ptr = &raw mut ts as usize;
+    // SAFETY: `ts` is valid for reading and writing.
+    let raw = unsafe { syscall_cp(libc::SYS_nanosleep, ts_ptr, ts_ptr, 0, 0, 0, 0) };
+    if raw < 0 {
+        set_errno(-raw as c_int);
+        return ts.tv_sec as c_uint;
+    }
+    0
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn usleep(useconds: useconds_t) -> c_int {
+    let ts = timespec {
+        tv_sec: (useconds / 1_000_000).into(),
+        tv_nsec: (useconds % 1_000_000 * 1000).into(),
+    };
+    // SAFETY: `ts` is valid for reading; no remainder is asked for.
+    c_ret(unsafe { syscall_cp(libc::SYS_nanosleep, &raw const ts as usize, 0, 0, 0, 0, 0) })
+        as c_int
+}
+
+/// Like glibc, works on a copy of the timeout: the caller's is never modified.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ppoll(
+    fds: *mut pollfd,
+    nfds: nfds_t,
+    timeout: *const timespec,
+    mask: *const sigset_t,
+) -> c_int {
+    // SAFETY: the caller's timeout pointer is NULL or valid (as for glibc's ppoll).
+    let mut copy = unsafe { timeout.as_ref().copied() };
+    let timeout = copy.as_mut().map_or(0, |t| t as *mut timespec as usize);
+    // SAFETY: the remaining pointers go to the kernel, which validates them.
+    c_ret(unsafe {
+        syscall_cp(
+            libc::SYS_ppoll,
+            fds as usize,
+            nfds as usize,
+            timeout,
+            mask as usize,
+            KERNEL_SIGSET_SIZE,
+            0,
+        )
+    }) as c_int
+}
+
+/// Like glibc, works on a copy of the timeout (POSIX: pselect does not modify it).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pselect(
+    nfds: c_int,
+    r: *mut fd_set,
+    w: *mut fd_set,
+    e: *mut fd_set,
+    timeout: *const timespec,
+    mask: *const sigset_t,
+) -> c_int {
+    // SAFETY: the caller's timeout pointer is NULL or valid.
+    let mut copy = unsafe { timeout.as_ref().copied() };
+    let timeout = copy.as_mut().map_or(0, |t| t as *mut timespec as usize);
+    // The kernel's 6th argument: {const sigset_t *, size_t}.
+    let sigmask = [mask as usize, KERNEL_SIGSET_SIZE];
+    // SAFETY: as above; `sigmask` outlives the call.
+    c_ret(unsafe {
+        syscall_cp(
+            libc::SYS_pselect6,
+            nfds as usize,
+            r as usize,
+            w as usize,
+            e as usize,
+            timeout,
+            sigmask.as_ptr() as usize,
+        )
+    }) as c_int
+}

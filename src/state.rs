@@ -1,0 +1,74 @@
+//! Per-thread cancellation state and how to reach another thread's copy.
+//!
+//! The state lives in 4 bytes of initial-exec TLS defined by the arch thunk file (the thunks
+//! test the whole word with one compare). A new thread's TLS is zeroed, which reads as
+//! "enabled, deferred, nothing pending": exactly a new thread's POSIX defaults, so a thread
+//! that never called into the library is already in a valid state.
+
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use crate::arch;
+
+pub const ENABLE: u8 = 0;
+pub const DISABLE: u8 = 1;
+/// musl's `PTHREAD_CANCEL_MASKED`: a cancellation point reports `ECANCELED` instead of acting.
+pub const MASKED: u8 = 2;
+
+pub const DEFERRED: u8 = 0;
+pub const ASYNCHRONOUS: u8 = 1;
+
+/// One thread's cancellation state. `pending` is written by any thread (`pthread_cancel`) and
+/// never cleared; `state` and `kind` are written only by the owning thread. Each byte has a
+/// single kind of writer, so plain byte stores cannot lose each other's updates.
+#[repr(C)]
+pub struct ThreadCancel {
+    pending: AtomicU8,
+    state: AtomicU8,
+    kind: AtomicU8,
+    _zero: u8,
+}
+
+const _: () = assert!(core::mem::size_of::<ThreadCancel>() == 4);
+const _: () = assert!(core::mem::offset_of!(ThreadCancel, pending) == 0);
+
+impl ThreadCancel {
+    pub fn pending(&self) -> bool {
+        self.pending.load(Ordering::SeqCst) != 0
+    }
+    pub fn set_pending(&self) {
+        self.pending.store(1, Ordering::SeqCst)
+    }
+    pub fn state(&self) -> u8 {
+        self.state.load(Ordering::Relaxed)
+    }
+    pub fn set_state(&self, state: u8) -> u8 {
+        self.state.swap(state, Ordering::Relaxed)
+    }
+    pub fn kind(&self) -> u8 {
+        self.kind.load(Ordering::Relaxed)
+    }
+    pub fn set_kind(&self, kind: u8) -> u8 {
+        self.kind.swap(kind, Ordering::Relaxed)
+    }
+}
+
+/// The calling thread's state.
+#[inline(always)]
+pub fn current() -> &'static ThreadCancel {
+    let at = arch::thread_pointer().wrapping_add_signed(arch::tls_offset());
+    // SAFETY: the thread pointer plus the initial-exec offset is this thread's live TLS copy,
+    // valid for the thread's whole life; all access to it is atomic.
+    unsafe { &*(at as *const ThreadCancel) }
+}
+
+/// The state of thread `thread` (a glibc `pthread_t`, i.e. its thread pointer).
+///
+/// # Safety
+/// `thread` must identify a thread that has not been joined or, if detached, has not exited
+/// (the same rule POSIX gives every `pthread_t` use).
+pub unsafe fn of(thread: libc::pthread_t) -> &'static ThreadCancel {
+    let at = (thread as usize).wrapping_add_signed(arch::tls_offset());
+    // SAFETY: initial-exec TLS sits at the same offset from every thread's thread pointer
+    // (DESIGN §5), and the caller guarantees the thread's memory is still allocated.
+    unsafe { &*(at as *const ThreadCancel) }
+}

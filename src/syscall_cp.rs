@@ -1,0 +1,108 @@
+//! The generic half of a cancellable syscall (DESIGN §2): what happens around the arch thunk.
+
+use crate::arch;
+use crate::glibc::{self, pthread_exit};
+use crate::state::{self, ThreadCancel};
+use crate::sys::{c_ret, syscall};
+
+const EINTR: isize = libc::EINTR as isize;
+const ECANCELED: isize = libc::ECANCELED as isize;
+
+/// Acts on the calling thread's pending cancel: exits if cancellation is enabled (or the type
+/// is asynchronous); under MASKED reports `-ECANCELED` once and switches to DISABLE.
+pub fn act(me: &ThreadCancel) -> isize {
+    if me.state() == state::ENABLE || me.kind() == state::ASYNCHRONOUS {
+        exit(me)
+    }
+    me.set_state(state::DISABLE);
+    -ECANCELED
+}
+
+/// Terminates the calling thread as cancelled. Cleanup handlers see cancellation disabled, as
+/// POSIX requires, so the cancellation points they call do not act again.
+pub fn exit(me: &ThreadCancel) -> ! {
+    me.set_state(state::DISABLE);
+    me.set_kind(state::DEFERRED);
+    // SAFETY: glibc unwinds from here; every frame between us and the C caller has unwind
+    // info and nothing to drop (DESIGN §5).
+    unsafe { pthread_exit(glibc::CANCELED) }
+}
+
+/// After the thunk: an interrupted syscall with a cancel pending acts (musl's rule).
+#[inline(always)]
+fn after(me: &ThreadCancel, raw: isize) -> isize {
+    if raw == -EINTR && me.pending() && me.state() != state::DISABLE {
+        act(me)
+    } else {
+        raw
+    }
+}
+
+/// A cancellable syscall, raw result. The entry point for points written in Rust.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr`.
+pub unsafe fn syscall_cp(
+    nr: libc::c_long,
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
+    e: usize,
+    f: usize,
+) -> isize {
+    let me = state::current();
+    let nr = nr as isize;
+    if me.state() == state::DISABLE {
+        // SAFETY: caller's contract.
+        return unsafe { arch::syscall6(nr, a, b, c, d, e, f) };
+    }
+    // SAFETY: caller's contract.
+    let raw = unsafe { arch::ptcancel_syscall_cp(nr, a, b, c, d, e, f) };
+    after(me, raw)
+}
+
+/// `close` (musl's rule, DESIGN §2): the fd is gone even on EINTR, so close never acts after
+/// the syscall and reports EINTR as success; under MASKED it is not a cancellation point.
+pub fn close(fd: libc::c_int) -> isize {
+    let me = state::current();
+    let raw = if me.state() == state::ENABLE {
+        // SAFETY: close takes one integer argument.
+        unsafe { arch::ptcancel_syscall_cp(libc::SYS_close as isize, fd as usize, 0, 0, 0, 0, 0) }
+    } else {
+        // SAFETY: as above.
+        unsafe { syscall!(libc::SYS_close, fd) }
+    };
+    c_ret(if raw == -EINTR { 0 } else { raw })
+}
+
+// Targets of the arch thunks' jumps (referenced with `sym`, never called from Rust).
+
+/// The generic thunk's cancel label: the pending cancel was seen before the syscall.
+pub extern "C" fn cancel_raw() -> isize {
+    act(state::current())
+}
+
+/// The fast thunk's cancel label; C return convention.
+pub extern "C" fn cancel_c() -> isize {
+    c_ret(act(state::current()))
+}
+
+/// The fast thunk's error exit: `raw` is in -4095..=-1.
+pub extern "C" fn fail(raw: isize) -> isize {
+    c_ret(after(state::current(), raw))
+}
+
+/// The fast thunk's slow path, taken whenever the thread's state word is not all zero.
+pub extern "C" fn slow(
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
+    e: usize,
+    f: usize,
+    nr: usize,
+) -> isize {
+    // SAFETY: the arguments are the C caller's, for the syscall its entry names.
+    c_ret(unsafe { syscall_cp(nr as libc::c_long, a, b, c, d, e, f) })
+}
