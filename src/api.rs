@@ -10,7 +10,8 @@ use crate::syscall_cp;
 
 /// musl's third cancel state: cancellation points fail with `ECANCELED` instead of acting, and
 /// the state becomes `PTHREAD_CANCEL_DISABLE`.
-pub const PTHREAD_CANCEL_MASKED: c_int = MASKED as c_int;
+pub const PTHREAD_CANCEL_MASKED: c_int = 2;
+const _: () = assert!(PTHREAD_CANCEL_MASKED == MASKED as c_int);
 
 /// Requests cancellation of `thread`. Returns 0 (also for a thread that has exited but is not
 /// yet joined), an error from installing the signal handler, or `ENOTSUP` (with a message on
@@ -53,11 +54,11 @@ pub unsafe extern "C" fn pthread_cancel(thread: libc::pthread_t) -> c_int {
 /// # Safety
 /// `old` must be NULL or valid for writing an int.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn pthread_setcancelstate(new: c_int, old: *mut c_int) -> c_int {
-    if !(0..=MASKED as c_int).contains(&new) {
+pub unsafe extern "C" fn pthread_setcancelstate(new_state: c_int, old: *mut c_int) -> c_int {
+    if !(0..=MASKED as c_int).contains(&new_state) {
         return libc::EINVAL;
     }
-    let previous = state::current().set_state(new as u8);
+    let previous = state::current().set_state(new_state as u8);
     // SAFETY: the caller's contract.
     if let Some(old) = unsafe { old.as_mut() } {
         *old = previous as c_int;
@@ -71,16 +72,16 @@ pub unsafe extern "C" fn pthread_setcancelstate(new: c_int, old: *mut c_int) -> 
 /// # Safety
 /// `old` must be NULL or valid for writing an int.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn pthread_setcanceltype(new: c_int, old: *mut c_int) -> c_int {
-    if !(0..=ASYNCHRONOUS as c_int).contains(&new) {
+pub unsafe extern "C" fn pthread_setcanceltype(new_type: c_int, old: *mut c_int) -> c_int {
+    if !(0..=ASYNCHRONOUS as c_int).contains(&new_type) {
         return libc::EINVAL;
     }
-    let previous = state::current().set_kind(new as u8);
+    let previous = state::current().set_kind(new_type as u8);
     // SAFETY: the caller's contract.
     if let Some(old) = unsafe { old.as_mut() } {
         *old = previous as c_int;
     }
-    if new == ASYNCHRONOUS as c_int {
+    if new_type == ASYNCHRONOUS as c_int {
         pthread_testcancel();
     }
     0

@@ -8,22 +8,30 @@
 //! `pthread_exit(PTHREAD_CANCELED)`, so cleanup handlers, destructors and TSD destructors run.
 #![no_std]
 
+/// cbindgen:ignore
 #[cfg(target_arch = "x86_64")]
 #[path = "../arch/x86_64/mod.rs"]
 mod arch;
 
+/// cbindgen:ignore
 #[cfg(target_arch = "x86")]
 #[path = "../arch/i386/mod.rs"]
 mod arch;
 
 pub mod api;
+/// cbindgen:ignore
 mod glibc;
+/// cbindgen:ignore
 mod handler;
+/// cbindgen:ignore
 mod load_check;
 /// cbindgen:ignore
 mod points;
+/// cbindgen:ignore
 mod state;
+/// cbindgen:ignore
 mod sys;
+/// cbindgen:ignore
 mod syscall_cp;
 
 pub use api::*;

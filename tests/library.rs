@@ -1,0 +1,103 @@
+//! The artifacts themselves: exported names, the generated header, size.
+
+mod harness;
+
+use harness::{Arch, arches, library, root};
+use std::process::Command;
+
+/// Every name issue 2 promises, with glibc's aliases of them.
+const EXPORTS: &[&str] = &[
+    "pthread_cancel", "pthread_setcancelstate", "pthread_setcanceltype", "pthread_testcancel",
+    "__pthread_register_cancel_defer", "__pthread_unregister_cancel_restore", "ptcancel_version",
+    "read", "__read", "readv", "write", "__write", "writev", "pread", "pread64", "__pread64",
+    "__libc_pread", "pwrite", "pwrite64", "__pwrite64", "__libc_pwrite", "open", "open64",
+    "__open", "__open64", "openat", "openat64", "creat", "creat64", "close", "__close",
+    "nanosleep", "__nanosleep", "clock_nanosleep", "sleep", "usleep", "poll", "__poll", "ppoll",
+    "select", "__select", "pselect", "accept", "accept4", "connect", "__connect", "recv", "__recv",
+    "recvfrom", "recvmsg", "send", "__send", "sendto", "sendmsg",
+];
+
+fn dynamic_symbols(arch: Arch) -> Vec<String> {
+    let out = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(&library(arch).shared)
+        .output()
+        .expect("run nm");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2).map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn shared_library_exports_every_point() {
+    for arch in arches() {
+        let symbols = dynamic_symbols(arch);
+        let missing: Vec<_> = EXPORTS.iter().filter(|n| !symbols.iter().any(|s| s == *n)).collect();
+        assert!(missing.is_empty(), "{arch:?}: libptcancel.so lacks {missing:?}");
+        // Nothing internal leaks into the dynamic symbol table.
+        let internal: Vec<_> = symbols.iter().filter(|s| s.starts_with("ptcancel_") && *s != "ptcancel_version").collect();
+        assert!(internal.is_empty(), "{arch:?}: internal symbols exported: {internal:?}");
+    }
+}
+
+#[test]
+fn stripped_shared_library_is_small() {
+    for arch in arches() {
+        let stripped = root().join("target").join(format!("ctests-strip-{arch:?}.so"));
+        let status = Command::new("strip")
+            .arg("-o")
+            .arg(&stripped)
+            .arg(&library(arch).shared)
+            .status()
+            .expect("run strip");
+        assert!(status.success());
+        let size = std::fs::metadata(&stripped).unwrap().len();
+        assert!(size < 64 * 1024, "{arch:?}: stripped libptcancel.so is {size} bytes");
+    }
+}
+
+#[test]
+fn header_compiles_beside_libc_headers() {
+    let probe = root().join("target").join("ctests-header.c");
+    std::fs::create_dir_all(probe.parent().unwrap()).unwrap();
+    std::fs::write(
+        &probe,
+        "#include <pthread.h>\n#include <unistd.h>\n#include <ptcancel.h>\n\
+         int main(void) { int old; return pthread_setcancelstate(PTHREAD_CANCEL_MASKED, &old)\n\
+         + (ptcancel_version() == 0); }\n",
+    )
+    .unwrap();
+    for flags in [["-m64", "-std=c11"], ["-m32", "-std=c11"], ["-m64", "-std=gnu89"]] {
+        let out = Command::new("gcc")
+            .args(["-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only"])
+            .args(flags)
+            .arg(format!("-I{}", root().join("include").display()))
+            .arg(&probe)
+            .output()
+            .expect("run gcc");
+        assert!(out.status.success(), "{flags:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// include/ptcancel.h must be what cbindgen makes of the current source. Needs cbindgen
+/// (`.ci/run` installs it); set PTCANCEL_SKIP_CBINDGEN=1 to skip knowingly.
+#[test]
+fn header_is_current() {
+    if std::env::var_os("PTCANCEL_SKIP_CBINDGEN").is_some() {
+        eprintln!("header_is_current: skipped by PTCANCEL_SKIP_CBINDGEN");
+        return;
+    }
+    let fresh = root().join("target").join("ctests-ptcancel.h");
+    let out = Command::new("cbindgen")
+        .current_dir(root())
+        .args(["--quiet", "--config", "cbindgen.toml", "--output"])
+        .arg(&fresh)
+        .output()
+        .expect("cbindgen not found: `cargo install cbindgen --version 0.29.0` (or set PTCANCEL_SKIP_CBINDGEN=1)");
+    assert!(out.status.success(), "cbindgen: {}", String::from_utf8_lossy(&out.stderr));
+    let committed = std::fs::read_to_string(root().join("include/ptcancel.h")).unwrap();
+    let generated = std::fs::read_to_string(&fresh).unwrap();
+    assert!(committed == generated, "include/ptcancel.h is stale: regenerate it with\n  cbindgen --config cbindgen.toml --output include/ptcancel.h");
+}
