@@ -5,7 +5,7 @@ use libc::{clockid_t, fd_set, nfds_t, pollfd, sigset_t, timespec, useconds_t};
 
 use crate::arch::fast_point;
 use crate::glibc::set_errno;
-use crate::sys::{c_ret, errno_ret};
+use crate::sys::{c_ret, copy_in, errno_ret};
 use crate::syscall_cp::syscall_cp;
 
 /// The kernel's sigset size for the calls that take one (`_NSIG / 8`).
@@ -76,6 +76,16 @@ pub extern "C" fn usleep(useconds: useconds_t) -> c_int {
         as c_int
 }
 
+/// The caller's timeout, copied so that the kernel's update of it is not seen (glibc's
+/// behaviour); a bad pointer is `EFAULT`, as the kernel would report it.
+fn timeout_copy(timeout: *const timespec) -> Result<Option<timespec>, i32> {
+    if timeout.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-NULL; copy_in validates it through the kernel.
+    unsafe { copy_in(timeout) }.map(Some)
+}
+
 /// Like glibc, works on a copy of the timeout: the caller's is never modified.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ppoll(
@@ -84,8 +94,10 @@ pub unsafe extern "C" fn ppoll(
     timeout: *const timespec,
     mask: *const sigset_t,
 ) -> c_int {
-    // SAFETY: the caller's timeout pointer is NULL or valid (as for glibc's ppoll).
-    let mut copy = unsafe { timeout.as_ref().copied() };
+    let mut copy = match timeout_copy(timeout) {
+        Ok(copy) => copy,
+        Err(errno) => return c_ret(-(errno as isize)) as c_int,
+    };
     let timeout = copy.as_mut().map_or(0, |t| t as *mut timespec as usize);
     // SAFETY: the remaining pointers go to the kernel, which validates them.
     c_ret(unsafe {
@@ -111,8 +123,10 @@ pub unsafe extern "C" fn pselect(
     timeout: *const timespec,
     mask: *const sigset_t,
 ) -> c_int {
-    // SAFETY: the caller's timeout pointer is NULL or valid.
-    let mut copy = unsafe { timeout.as_ref().copied() };
+    let mut copy = match timeout_copy(timeout) {
+        Ok(copy) => copy,
+        Err(errno) => return c_ret(-(errno as isize)) as c_int,
+    };
     let timeout = copy.as_mut().map_or(0, |t| t as *mut timespec as usize);
     // The kernel's 6th argument: {const sigset_t *, size_t}.
     let sigmask = [mask as usize, KERNEL_SIGSET_SIZE];
