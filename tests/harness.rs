@@ -13,7 +13,10 @@ use std::sync::{Mutex, OnceLock};
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn scratch() -> PathBuf {
@@ -79,12 +82,23 @@ pub fn library(arch: Arch) -> &'static Library {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(root())
-        .args(["build", "--release", "-p", "ptcancel", "--target", arch.rust_target()])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "ptcancel",
+            "--target",
+            arch.rust_target(),
+        ])
         .arg("--target-dir")
         .arg(&target_dir)
         .status()
         .expect("run cargo build");
-    assert!(status.success(), "cargo build for {} failed", arch.rust_target());
+    assert!(
+        status.success(),
+        "cargo build for {} failed",
+        arch.rust_target()
+    );
     let dir = target_dir.join(arch.rust_target()).join("release");
     let lib: &'static Library = Box::leak(Box::new(Library {
         shared: dir.join("libptcancel.so"),
@@ -122,18 +136,29 @@ impl Build {
 pub fn builds(with_musl: bool) -> Vec<Build> {
     let mut builds = vec![];
     if with_musl {
-        builds.push(Build { arch: Arch::X86_64, link: Link::Musl });
+        builds.push(Build {
+            arch: Arch::X86_64,
+            link: Link::Musl,
+        });
     }
     for arch in arches() {
-        builds.push(Build { arch, link: Link::Preload });
-        builds.push(Build { arch, link: Link::Static });
+        builds.push(Build {
+            arch,
+            link: Link::Preload,
+        });
+        builds.push(Build {
+            arch,
+            link: Link::Static,
+        });
     }
     builds
 }
 
 fn serialize_compiles() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
-    LOCK.get_or_init(|| Mutex::new(())).lock().unwrap_or_else(|e| e.into_inner())
+    LOCK.get_or_init(|| Mutex::new(()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
 }
 
 /// Compiles `source` (relative to the repo root) for `build`, with extra compiler flags.
@@ -166,7 +191,9 @@ pub fn compile(source: &str, build: Build, extra: &[&str]) -> PathBuf {
     }
     cmd.arg("-o").arg(&exe);
     let _guard = serialize_compiles();
-    let out = cmd.output().unwrap_or_else(|e| panic!("run {compiler}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("run {compiler}: {e}"));
     assert!(
         out.status.success(),
         "{compiler} {source} ({}) failed:\n{}",
@@ -185,7 +212,9 @@ pub struct Outcome {
 /// Runs a compiled program the way `build` needs (LD_PRELOAD for Preload), with a time limit.
 pub fn run(exe: &Path, build: Build, args: &[&str], limit_secs: u32) -> Outcome {
     let mut cmd = Command::new("timeout");
-    cmd.args(["-s", "KILL", &limit_secs.to_string()]).arg(exe).args(args);
+    cmd.args(["-s", "KILL", &limit_secs.to_string()])
+        .arg(exe)
+        .args(args);
     cmd.env_remove("LD_PRELOAD");
     if build.link == Link::Preload {
         cmd.env("LD_PRELOAD", &library(build.arch).shared);
@@ -216,7 +245,11 @@ pub fn check_agree(source: &str, extra: &[&str], with_musl: bool) -> String {
             ));
             continue;
         }
-        assert!(!out.stdout.trim().is_empty(), "{source} [{}] printed nothing", build.name());
+        assert!(
+            !out.stdout.trim().is_empty(),
+            "{source} [{}] printed nothing",
+            build.name()
+        );
         match &reference {
             None => reference = Some((build.name(), out.stdout)),
             Some((ref_name, ref_out)) => {
@@ -251,4 +284,24 @@ fn diff(reference: &str, other: &str) -> String {
         }
     }
     out
+}
+
+/// Builds and runs `source` with ptcancel only (preload and static, every arch), for programs
+/// that check glibc-specific behaviour musl cannot run. Each must exit 0.
+pub fn check_ptcancel_builds(source: &str, extra: &[&str]) {
+    let mut failures = vec![];
+    for build in builds(false) {
+        let exe = compile(source, build, extra);
+        let out = run(&exe, build, &[], 60);
+        if out.code != Some(0) {
+            failures.push(format!(
+                "{source} [{}] exited {:?}\n--- stdout\n{}--- stderr\n{}",
+                build.name(),
+                out.code,
+                out.stdout,
+                out.stderr
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

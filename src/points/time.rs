@@ -25,7 +25,8 @@ fast_point! { libc::SYS_select =>
     __select(nfds: c_int, r: *mut fd_set, w: *mut fd_set, e: *mut fd_set, timeout: *mut libc::timeval) -> c_int;
 }
 
-/// Returns an error number, not -1/errno.
+/// Returns an error number, not -1/errno. Sleeping on the calling thread's own CPU clock can
+/// never end: glibc (and musl) say `EINVAL` where the kernel would say `EOPNOTSUPP`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn clock_nanosleep(
     clock: clockid_t,
@@ -33,6 +34,9 @@ pub unsafe extern "C" fn clock_nanosleep(
     req: *const timespec,
     rem: *mut timespec,
 ) -> c_int {
+    if clock == libc::CLOCK_THREAD_CPUTIME_ID {
+        return libc::EINVAL;
+    }
     // SAFETY: the caller's pointers go to the kernel, which validates them.
     errno_ret(unsafe {
         syscall_cp(
