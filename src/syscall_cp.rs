@@ -58,7 +58,7 @@ pub unsafe fn syscall_cp(
         return unsafe { arch::syscall6(nr, a, b, c, d, e, f) };
     }
     // SAFETY: caller's contract.
-    let raw = unsafe { arch::ptcancel_syscall_cp(nr, a, b, c, d, e, f) };
+    let raw = unsafe { arch::ptcancel_syscall_cp(a, b, c, d, e, f, nr) };
     after(me, raw)
 }
 
@@ -68,7 +68,7 @@ pub fn close(fd: libc::c_int) -> isize {
     let me = state::current();
     let raw = if me.state() == state::ENABLE {
         // SAFETY: close takes one integer argument.
-        unsafe { arch::ptcancel_syscall_cp(libc::SYS_close as isize, fd as usize, 0, 0, 0, 0, 0) }
+        unsafe { arch::ptcancel_syscall_cp(fd as usize, 0, 0, 0, 0, 0, libc::SYS_close as isize) }
     } else {
         // SAFETY: as above.
         unsafe { syscall!(libc::SYS_close, fd) }

@@ -7,14 +7,60 @@ use std::process::Command;
 
 /// Every name issue 2 promises, with glibc's aliases of them.
 const EXPORTS: &[&str] = &[
-    "pthread_cancel", "pthread_setcancelstate", "pthread_setcanceltype", "pthread_testcancel",
-    "__pthread_register_cancel_defer", "__pthread_unregister_cancel_restore", "ptcancel_version",
-    "read", "__read", "readv", "write", "__write", "writev", "pread", "pread64", "__pread64",
-    "__libc_pread", "pwrite", "pwrite64", "__pwrite64", "__libc_pwrite", "open", "open64",
-    "__open", "__open64", "openat", "openat64", "creat", "creat64", "close", "__close",
-    "nanosleep", "__nanosleep", "clock_nanosleep", "sleep", "usleep", "poll", "__poll", "ppoll",
-    "select", "__select", "pselect", "accept", "accept4", "connect", "__connect", "recv", "__recv",
-    "recvfrom", "recvmsg", "send", "__send", "sendto", "sendmsg",
+    "pthread_cancel",
+    "pthread_setcancelstate",
+    "pthread_setcanceltype",
+    "pthread_testcancel",
+    "__pthread_register_cancel_defer",
+    "__pthread_unregister_cancel_restore",
+    "ptcancel_version",
+    "read",
+    "__read",
+    "readv",
+    "write",
+    "__write",
+    "writev",
+    "pread",
+    "pread64",
+    "__pread64",
+    "__libc_pread",
+    "pwrite",
+    "pwrite64",
+    "__pwrite64",
+    "__libc_pwrite",
+    "open",
+    "open64",
+    "__open",
+    "__open64",
+    "openat",
+    "openat64",
+    "creat",
+    "creat64",
+    "close",
+    "__close",
+    "nanosleep",
+    "__nanosleep",
+    "clock_nanosleep",
+    "sleep",
+    "usleep",
+    "poll",
+    "__poll",
+    "ppoll",
+    "select",
+    "__select",
+    "pselect",
+    "accept",
+    "accept4",
+    "connect",
+    "__connect",
+    "recv",
+    "__recv",
+    "recvfrom",
+    "recvmsg",
+    "send",
+    "__send",
+    "sendto",
+    "sendmsg",
 ];
 
 fn dynamic_symbols(arch: Arch) -> Vec<String> {
@@ -34,18 +80,32 @@ fn dynamic_symbols(arch: Arch) -> Vec<String> {
 fn shared_library_exports_every_point() {
     for arch in arches() {
         let symbols = dynamic_symbols(arch);
-        let missing: Vec<_> = EXPORTS.iter().filter(|n| !symbols.iter().any(|s| s == *n)).collect();
-        assert!(missing.is_empty(), "{arch:?}: libptcancel.so lacks {missing:?}");
+        let missing: Vec<_> = EXPORTS
+            .iter()
+            .filter(|n| !symbols.iter().any(|s| s == *n))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{arch:?}: libptcancel.so lacks {missing:?}"
+        );
         // Nothing internal leaks into the dynamic symbol table.
-        let internal: Vec<_> = symbols.iter().filter(|s| s.starts_with("ptcancel_") && *s != "ptcancel_version").collect();
-        assert!(internal.is_empty(), "{arch:?}: internal symbols exported: {internal:?}");
+        let internal: Vec<_> = symbols
+            .iter()
+            .filter(|s| s.starts_with("ptcancel_") && *s != "ptcancel_version")
+            .collect();
+        assert!(
+            internal.is_empty(),
+            "{arch:?}: internal symbols exported: {internal:?}"
+        );
     }
 }
 
 #[test]
 fn stripped_shared_library_is_small() {
     for arch in arches() {
-        let stripped = root().join("target").join(format!("ctests-strip-{arch:?}.so"));
+        let stripped = root()
+            .join("target")
+            .join(format!("ctests-strip-{arch:?}.so"));
         let status = Command::new("strip")
             .arg("-o")
             .arg(&stripped)
@@ -54,7 +114,10 @@ fn stripped_shared_library_is_small() {
             .expect("run strip");
         assert!(status.success());
         let size = std::fs::metadata(&stripped).unwrap().len();
-        assert!(size < 64 * 1024, "{arch:?}: stripped libptcancel.so is {size} bytes");
+        assert!(
+            size < 64 * 1024,
+            "{arch:?}: stripped libptcancel.so is {size} bytes"
+        );
     }
 }
 
@@ -69,7 +132,11 @@ fn header_compiles_beside_libc_headers() {
          + (ptcancel_version() == 0); }\n",
     )
     .unwrap();
-    for flags in [["-m64", "-std=c11"], ["-m32", "-std=c11"], ["-m64", "-std=gnu89"]] {
+    for flags in [
+        ["-m64", "-std=c11"],
+        ["-m32", "-std=c11"],
+        ["-m64", "-std=gnu89"],
+    ] {
         let out = Command::new("gcc")
             .args(["-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only"])
             .args(flags)
@@ -77,7 +144,11 @@ fn header_compiles_beside_libc_headers() {
             .arg(&probe)
             .output()
             .expect("run gcc");
-        assert!(out.status.success(), "{flags:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{flags:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -96,8 +167,15 @@ fn header_is_current() {
         .arg(&fresh)
         .output()
         .expect("cbindgen not found: `cargo install cbindgen --version 0.29.0` (or set PTCANCEL_SKIP_CBINDGEN=1)");
-    assert!(out.status.success(), "cbindgen: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cbindgen: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let committed = std::fs::read_to_string(root().join("include/ptcancel.h")).unwrap();
     let generated = std::fs::read_to_string(&fresh).unwrap();
-    assert!(committed == generated, "include/ptcancel.h is stale: regenerate it with\n  cbindgen --config cbindgen.toml --output include/ptcancel.h");
+    assert!(
+        committed == generated,
+        "include/ptcancel.h is stale: regenerate it with\n  cbindgen --config cbindgen.toml --output include/ptcancel.h"
+    );
 }

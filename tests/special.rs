@@ -14,14 +14,25 @@ fn bad_input_matches_glibc() {
 #[test]
 fn dlopen_copy_refuses() {
     for arch in arches() {
-        let build = Build { arch, link: Link::Glibc };
+        let build = Build {
+            arch,
+            link: Link::Glibc,
+        };
         let exe = compile("tests/special/dlopen_copy.c", build, &["-ldl"]);
         let lib = library(arch).shared.to_string_lossy().into_owned();
         let out = run(&exe, build, &[&lib], 30);
         assert_eq!(out.code, Some(0), "{arch:?}: {}{}", out.stdout, out.stderr);
         if !out.stdout.starts_with("dlopen refused") {
-            assert!(out.stdout.contains("copy pthread_cancel: ENOTSUP"), "{}", out.stdout);
-            assert!(out.stderr.contains("loaded after libc"), "no diagnostic: {}", out.stderr);
+            assert!(
+                out.stdout.contains("copy pthread_cancel: ENOTSUP"),
+                "{}",
+                out.stdout
+            );
+            assert!(
+                out.stderr.contains("loaded after libc"),
+                "no diagnostic: {}",
+                out.stderr
+            );
         }
     }
 }

@@ -18,13 +18,13 @@ unsafe extern "C" {
     fn ptcancel_tls_offset() -> isize;
     /// Raw cancellable syscall (see `syscall_cp.s`). The caller handles the DISABLE state.
     pub fn ptcancel_syscall_cp(
-        nr: isize,
         a: usize,
         b: usize,
         c: usize,
         d: usize,
         e: usize,
         f: usize,
+        nr: isize,
     ) -> isize;
     pub fn ptcancel_cp_fast();
     static ptcancel_cp_begin: u8;

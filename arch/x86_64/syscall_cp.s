@@ -37,20 +37,16 @@ ptcancel_tls_offset:
         .cfi_endproc
         .size   ptcancel_tls_offset, .-ptcancel_tls_offset
 
-# isize ptcancel_syscall_cp(nr, a, b, c, d, e, f): raw kernel result, or whatever
-# {cancel_raw} returns. The caller has already handled the DISABLE state.
+# isize ptcancel_syscall_cp(a, b, c, d, e, f, nr): raw kernel result, or whatever
+# {cancel_raw} returns. The caller has already handled the DISABLE state. nr comes last so
+# that the six arguments are already in the registers the kernel wants (but the 4th).
         .globl  ptcancel_syscall_cp
         .hidden ptcancel_syscall_cp
         .type   ptcancel_syscall_cp,@function
 ptcancel_syscall_cp:
         .cfi_startproc
-        mov     %rdi, %rax
-        mov     %rsi, %rdi
-        mov     %rdx, %rsi
-        mov     %rcx, %rdx
-        mov     %r8, %r10
-        mov     %r9, %r8
-        mov     8(%rsp), %r9
+        mov     8(%rsp), %rax
+        mov     %rcx, %r10
         movq    ptcancel_tls@gottpoff(%rip), %r11
         .globl  ptcancel_cp_begin
         .hidden ptcancel_cp_begin
