@@ -157,3 +157,10 @@ const _: () = assert!(ENABLE == 0 && DISABLE == 1 && MASKED == 2 && DEFERRED == 
 pub extern "C" fn ptcancel_version() -> *const core::ffi::c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
+
+/// How cancellable syscalls enter the kernel: "syscall" on x86_64; on i386 "kernel-helpers",
+/// "emulated-helpers" or "int80" (chosen at start-up; `PTCANCEL_I386_MODE` forces one).
+#[unsafe(no_mangle)]
+pub extern "C" fn ptcancel_syscall_mode() -> *const core::ffi::c_char {
+    crate::arch::mode_name().as_ptr()
+}

@@ -100,6 +100,11 @@ extern "C" fn on_cancel_signal(_sig: c_int, info: *mut libc::siginfo_t, uc: *mut
                 arch::set_context_pc(uc, range.cancel);
                 return;
             }
+            // i386: inside the syscall entry the thunk called (vDSO), with the syscall pending.
+            if let Some(cancel) = arch::abort_pending_call(uc, &range) {
+                arch::set_context_pc(uc, cancel);
+                return;
+            }
         }
         // Not in a cancellable syscall. If this handler interrupted another signal handler
         // that itself interrupted one, the 32 sent now stays pending until that handler

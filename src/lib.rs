@@ -33,6 +33,9 @@ mod state;
 mod sys;
 /// cbindgen:ignore
 mod syscall_cp;
+/// cbindgen:ignore
+#[cfg(target_arch = "x86")]
+mod vdso;
 
 pub use api::*;
 

@@ -89,7 +89,11 @@ pub fn mapped_size<I: Image + ?Sized>(image: &I) -> Option<u32> {
         if u32_at(image, ph)? != PT_LOAD {
             continue;
         }
-        let (offset, vaddr, memsz) = (u32_at(image, ph.checked_add(4)?)?, u32_at(image, ph.checked_add(8)?)?, u32_at(image, ph.checked_add(20)?)?);
+        let (offset, vaddr, memsz) = (
+            u32_at(image, ph.checked_add(4)?)?,
+            u32_at(image, ph.checked_add(8)?)?,
+            u32_at(image, ph.checked_add(20)?)?,
+        );
         let bias = *bias.get_or_insert(vaddr.checked_sub(offset)?);
         end = end.max(vaddr.checked_sub(bias)?.checked_add(memsz)?);
     }
@@ -116,7 +120,11 @@ impl<'a, I: Image + ?Sized> Elf<'a, I> {
         let mut dynamic = None;
         for i in 0..phnum as u32 {
             let ph = phoff.checked_add(i.checked_mul(phentsize as u32)?)?;
-            let (p_type, offset, vaddr) = (u32_at(image, ph)?, u32_at(image, ph.checked_add(4)?)?, u32_at(image, ph.checked_add(8)?)?);
+            let (p_type, offset, vaddr) = (
+                u32_at(image, ph)?,
+                u32_at(image, ph.checked_add(4)?)?,
+                u32_at(image, ph.checked_add(8)?)?,
+            );
             let memsz = u32_at(image, ph.checked_add(20)?)?;
             match p_type {
                 PT_LOAD if elf.nsegments < MAX_SEGMENTS => {
@@ -169,7 +177,9 @@ impl<'a, I: Image + ?Sized> Elf<'a, I> {
     /// `len` bytes at `at`, only if they lie inside one PT_LOAD segment.
     fn read(&self, at: u32, len: u32) -> Option<&'a [u8]> {
         let end = at.checked_add(len)?;
-        let inside = self.segments[..self.nsegments].iter().any(|&(s, e)| s <= at && end <= e);
+        let inside = self.segments[..self.nsegments]
+            .iter()
+            .any(|&(s, e)| s <= at && end <= e);
         if !inside {
             return None;
         }
@@ -192,8 +202,11 @@ impl<'a, I: Image + ?Sized> Elf<'a, I> {
         if name.checked_add(len).is_none_or(|end| end >= self.strsz) {
             return false;
         }
-        let Some(at) = self.strtab.checked_add(name) else { return false };
-        self.read(at, len + 1).is_some_and(|s| &s[..want.len()] == want && s[want.len()] == 0)
+        let Some(at) = self.strtab.checked_add(name) else {
+            return false;
+        };
+        self.read(at, len + 1)
+            .is_some_and(|s| &s[..want.len()] == want && s[want.len()] == 0)
     }
 
     /// Does symbol `index` have version `version` (or the image has no version information)?
@@ -201,7 +214,10 @@ impl<'a, I: Image + ?Sized> Elf<'a, I> {
         let (Some(versym), Some((mut def, count))) = (self.versym, self.verdef) else {
             return true; // unversioned image: nothing to check, as the kernel's own parser does
         };
-        let Some(ndx) = index.checked_mul(2).and_then(|o| versym.checked_add(o)).and_then(|at| self.read_u16(at))
+        let Some(ndx) = index
+            .checked_mul(2)
+            .and_then(|o| versym.checked_add(o))
+            .and_then(|at| self.read_u16(at))
         else {
             return false;
         };
@@ -235,11 +251,16 @@ impl<'a, I: Image + ?Sized> Elf<'a, I> {
     /// its virtual address.
     fn match_symbol(&self, index: u32, name: &[u8], version: &[u8]) -> Option<u32> {
         let sym = self.symtab.checked_add(index.checked_mul(SYM_SIZE)?)?;
-        let (st_name, st_value, info) = (self.read_u32(sym)?, self.read_u32(sym.checked_add(4)?)?, self.read(sym + 12, 1)?[0]);
+        let (st_name, st_value, info) = (
+            self.read_u32(sym)?,
+            self.read_u32(sym.checked_add(4)?)?,
+            self.read(sym + 12, 1)?[0],
+        );
         let shndx = self.read_u16(sym.checked_add(14)?)?;
         let typ = info & 0xf;
         let defined = shndx != 0 && (typ == 1 || typ == 2) && info >> 4 != 0; // OBJECT/FUNC, not LOCAL
-        (defined && self.name_is(st_name, name) && self.version_is(index, version)).then_some(st_value)
+        (defined && self.name_is(st_name, name) && self.version_is(index, version))
+            .then_some(st_value)
     }
 
     /// The offset from the ELF header of symbol `name` at `version`.
@@ -277,12 +298,20 @@ impl<'a, I: Image + ?Sized> Elf<'a, I> {
     }
 
     fn lookup_gnu(&self, table: u32, name: &[u8], version: &[u8]) -> Option<u32> {
-        let (nbuckets, symoffset, bloom_size) = (self.read_u32(table)?, self.read_u32(table.checked_add(4)?)?, self.read_u32(table.checked_add(8)?)?);
+        let (nbuckets, symoffset, bloom_size) = (
+            self.read_u32(table)?,
+            self.read_u32(table.checked_add(4)?)?,
+            self.read_u32(table.checked_add(8)?)?,
+        );
         if nbuckets == 0 {
             return None;
         }
-        let h = name.iter().fold(5381u32, |h, &c| h.wrapping_mul(33).wrapping_add(c as u32));
-        let buckets = table.checked_add(16)?.checked_add(bloom_size.checked_mul(4)?)?;
+        let h = name
+            .iter()
+            .fold(5381u32, |h, &c| h.wrapping_mul(33).wrapping_add(c as u32));
+        let buckets = table
+            .checked_add(16)?
+            .checked_add(bloom_size.checked_mul(4)?)?;
         let chains = buckets.checked_add(nbuckets.checked_mul(4)?)?;
         let mut index = self.read_u32(buckets.checked_add((h % nbuckets).checked_mul(4)?)?)?;
         if index < symoffset {
@@ -290,10 +319,10 @@ impl<'a, I: Image + ?Sized> Elf<'a, I> {
         }
         for _ in 0..MAX_SYMBOLS {
             let chain = self.read_u32(chains.checked_add((index - symoffset).checked_mul(4)?)?)?;
-            if chain | 1 == h | 1 {
-                if let Some(value) = self.match_symbol(index, name, version) {
-                    return Some(value);
-                }
+            if chain | 1 == h | 1
+                && let Some(value) = self.match_symbol(index, name, version)
+            {
+                return Some(value);
             }
             if chain & 1 != 0 {
                 return None;

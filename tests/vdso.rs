@@ -41,12 +41,18 @@ fn finds_kernel_vsyscall_in_the_live_vdso() {
     let (image, sysinfo) = live_vdso();
     assert_eq!(mapped_size(&image[..]), Some(image.len() as u32));
     let elf = Elf::parse(&image[..]).expect("parse the live vDSO");
-    assert_eq!(elf.lookup(b"__kernel_vsyscall", b"LINUX_2.5"), Some(sysinfo));
+    assert_eq!(
+        elf.lookup(b"__kernel_vsyscall", b"LINUX_2.5"),
+        Some(sysinfo)
+    );
     // Same name, wrong version: not found.
     assert_eq!(elf.lookup(b"__kernel_vsyscall", b"LINUX_2.6"), None);
     assert!(elf.lookup(b"__vdso_clock_gettime", b"LINUX_2.6").is_some());
     // No released kernel has the cancellation helpers.
-    assert_eq!(elf.lookup(b"__vdso_pending_syscall_return_address", b"LINUX_2.6"), None);
+    assert_eq!(
+        elf.lookup(b"__vdso_pending_syscall_return_address", b"LINUX_2.6"),
+        None
+    );
     assert_eq!(elf.lookup(b"__kernel_vsyscal", b"LINUX_2.5"), None);
 }
 
@@ -68,7 +74,9 @@ fn corpus_images_parse_or_fail_cleanly() {
 /// Every query the library makes, on an arbitrary image: must not panic (bounds, overflow).
 fn exercise(image: &[u8]) -> usize {
     let _ = mapped_size(image);
-    let Some(elf) = Elf::parse(image) else { return 0 };
+    let Some(elf) = Elf::parse(image) else {
+        return 0;
+    };
     [
         (&b"__kernel_vsyscall"[..], &b"LINUX_2.5"[..]),
         (b"__vdso_pending_syscall_return_address", b"LINUX_2.6"),
@@ -99,10 +107,31 @@ impl Rng {
 #[test]
 fn mutated_images_never_panic() {
     let (seed_image, _) = live_vdso();
-    let seed = std::env::var("PTCANCEL_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_cafe_u64);
-    let rounds: usize = std::env::var("PTCANCEL_FUZZ_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60_000);
+    let seed = std::env::var("PTCANCEL_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_cafe_u64);
+    let rounds: usize = std::env::var("PTCANCEL_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60_000);
     let mut rng = Rng(seed | 1);
-    let interesting = [0u32, 1, 2, 3, 4, 0x7f, 0x80, 0xff, 0xfff, 0x1000, 0x7fff_ffff, 0x8000_0000, 0xffff_fff0, u32::MAX];
+    let interesting = [
+        0u32,
+        1,
+        2,
+        3,
+        4,
+        0x7f,
+        0x80,
+        0xff,
+        0xfff,
+        0x1000,
+        0x7fff_ffff,
+        0x8000_0000,
+        0xffff_fff0,
+        u32::MAX,
+    ];
     let mut found = 0;
     for round in 0..rounds {
         let mut image = seed_image.clone();
@@ -132,10 +161,16 @@ fn mutated_images_never_panic() {
             Err(_) => {
                 let path = std::env::temp_dir().join(format!("vdso-crash-{seed}-{round}.so"));
                 std::fs::write(&path, &image).unwrap();
-                panic!("parser panicked on round {round} (seed {seed}); image saved to {}", path.display());
+                panic!(
+                    "parser panicked on round {round} (seed {seed}); image saved to {}",
+                    path.display()
+                );
             }
         }
     }
     // Most mutations leave the lookups intact: the fuzzing reached the lookup code.
-    assert!(found > rounds, "only {found} successful lookups in {rounds} rounds");
+    assert!(
+        found > rounds,
+        "only {found} successful lookups in {rounds} rounds"
+    );
 }

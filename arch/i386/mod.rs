@@ -1,3 +1,208 @@
-// The i386 backend is not written yet (issue "i386 backend"); refuse to build rather than
-// produce a library without a thunk.
-compile_error!("ptcancel: the i386 backend is not implemented yet");
+//! i386 backend: the cancellable syscall thunk, the int80 entry, the signal restorer, ucontext
+//! access, the exported fast cancellation-point entries, and the choice of syscall entry
+//! (AT_SYSINFO with kernel or emulated vDSO helpers, or int $0x80: `entry.rs`).
+
+use core::arch::{asm, global_asm};
+use core::ffi::c_void;
+
+mod entry;
+pub use entry::{abort_pending_call, mode_name};
+
+global_asm!(
+    include_str!("syscall_cp.s"),
+    cancel_raw = sym crate::syscall_cp::cancel_raw,
+    fail = sym crate::syscall_cp::fail,
+    slow = sym crate::syscall_cp::slow,
+    options(att_syntax)
+);
+
+unsafe extern "C" {
+    fn ptcancel_tls_offset() -> isize;
+    /// Raw cancellable syscall (see `syscall_cp.s`). The caller handles the DISABLE state.
+    pub fn ptcancel_syscall_cp(
+        a: usize,
+        b: usize,
+        c: usize,
+        d: usize,
+        e: usize,
+        f: usize,
+        nr: isize,
+    ) -> isize;
+    pub fn ptcancel_cp_fast();
+    static ptcancel_cp_begin: u8;
+    static ptcancel_cp_end: u8;
+    static ptcancel_cp_cancel: u8;
+    static ptcancel_restore_rt: u8;
+    static ptcancel_int80_entry: u8;
+    /// The entry the thunk calls (written once at start-up by `entry.rs`).
+    static mut ptcancel_syscall_entry: usize;
+}
+
+/// The thread pointer, which glibc also uses as the `pthread_t` value.
+#[inline(always)]
+pub fn thread_pointer() -> usize {
+    let tp: usize;
+    // SAFETY: %gs:0 holds the TCB's self pointer on i386 Linux (TLS ABI, variant II).
+    unsafe {
+        asm!("mov {}, dword ptr gs:[0]", out(reg) tp, options(nostack, readonly, preserves_flags))
+    };
+    tp
+}
+
+/// Offset of the per-thread cancel state from the thread pointer: the same in every thread.
+#[inline(always)]
+pub fn tls_offset() -> isize {
+    // SAFETY: a leaf asm function with no side effects that returns an initial-exec offset.
+    unsafe { ptcancel_tls_offset() }
+}
+
+/// A thunk's pending-syscall window and where the handler sends a thread caught inside it.
+pub struct CancelRange {
+    pub begin: usize,
+    pub end: usize,
+    pub cancel: usize,
+}
+
+/// The thunk's window: the flag check up to and including the call of the syscall entry.
+/// `end` is also the return address of that call.
+#[inline(always)]
+pub fn cancel_ranges() -> [CancelRange; 1] {
+    [CancelRange {
+        begin: &raw const ptcancel_cp_begin as usize,
+        end: &raw const ptcancel_cp_end as usize,
+        cancel: &raw const ptcancel_cp_cancel as usize,
+    }]
+}
+
+/// `SA_RESTORER` and the restorer to pass with it (the kernel would otherwise use the vDSO's,
+/// which a process without a vDSO lacks).
+pub fn restorer() -> Option<usize> {
+    Some(&raw const ptcancel_restore_rt as usize)
+}
+
+fn gregs(uc: *mut c_void) -> *mut libc::greg_t {
+    // SAFETY (for callers): `uc` is a kernel-written ucontext_t; only the address is formed.
+    unsafe { &raw mut (*(uc as *mut libc::ucontext_t)).uc_mcontext.gregs as *mut libc::greg_t }
+}
+
+/// Register `index` (`libc::REG_*`) of a signal handler's `ucontext_t`.
+///
+/// # Safety
+/// `uc` must be the context pointer the kernel passed to an `SA_SIGINFO` handler.
+#[inline(always)]
+pub unsafe fn context_reg(uc: *mut c_void, index: i32) -> usize {
+    // SAFETY: per the contract; REG_* indices are within gregs.
+    unsafe { *gregs(uc).add(index as usize) as usize }
+}
+
+/// # Safety
+/// As for [`context_reg`]; the kernel loads the value into the register on rt_sigreturn.
+#[inline(always)]
+pub unsafe fn set_context_reg(uc: *mut c_void, index: i32, value: usize) {
+    // SAFETY: as above.
+    unsafe { *gregs(uc).add(index as usize) = value as libc::greg_t }
+}
+
+/// The interrupted program counter.
+///
+/// # Safety
+/// As for [`context_reg`].
+#[inline(always)]
+pub unsafe fn context_pc(uc: *mut c_void) -> usize {
+    // SAFETY: the caller's contract.
+    unsafe { context_reg(uc, libc::REG_EIP) }
+}
+
+/// Make the interrupted context resume at `pc`.
+///
+/// # Safety
+/// As for [`context_reg`].
+#[inline(always)]
+pub unsafe fn set_context_pc(uc: *mut c_void, pc: usize) {
+    // SAFETY: the caller's contract.
+    unsafe { set_context_reg(uc, libc::REG_EIP, pc) }
+}
+
+/// The interrupted context's signal mask, in the kernel's 64-bit layout.
+///
+/// # Safety
+/// As for [`context_reg`].
+#[inline(always)]
+pub unsafe fn context_sigmask(uc: *mut c_void) -> *mut u64 {
+    // SAFETY: as above; the first 8 bytes of uc_sigmask are the kernel's sigset.
+    unsafe { &raw mut (*(uc as *mut libc::ucontext_t)).uc_sigmask as *mut u64 }
+}
+
+/// Raw syscall with `int $0x80`: returns the kernel's value (negative errno on failure). Not a
+/// cancellation point. `int $0x80` rather than the vDSO entry: these calls (signal handler,
+/// set-up, DISABLE paths) are rare, and this way none of them ever looks like a pending
+/// cancellable call to the handler.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr`.
+#[inline(always)]
+pub unsafe fn syscall6(
+    nr: isize,
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
+    e: usize,
+    f: usize,
+) -> isize {
+    let args = [a, b, c, d, e, f];
+    let ret: isize;
+    // SAFETY: ebx, esi and ebp cannot be asm operands on x86-32 (LLVM reserves them), so they
+    // are saved, loaded from `args` and restored around the int $0x80 by hand; the kernel
+    // preserves every other register but eax.
+    unsafe {
+        asm!(
+            "push ebp",
+            "push esi",
+            "push ebx",
+            "mov ebx, [edi]",
+            "mov esi, [edi + 12]",
+            "mov ebp, [edi + 20]",
+            "mov edi, [edi + 16]",
+            "int 0x80",
+            "pop ebx",
+            "pop esi",
+            "pop ebp",
+            inlateout("eax") nr => ret,
+            inout("edi") args.as_ptr() => _,
+            in("ecx") b,
+            in("edx") c,
+        );
+    }
+    ret
+}
+
+/// Defines exported cancellation points that pass their C arguments to syscall `$nr`
+/// unchanged: a two-instruction naked trampoline into the shared fast thunk.
+macro_rules! fast_point {
+    ($nr:expr => $($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)+) => {$(
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
+            core::arch::naked_asm!(
+                ".cfi_startproc",
+                "mov eax, {nr}",
+                "jmp {fast}",
+                ".cfi_endproc",
+                nr = const $nr,
+                fast = sym $crate::arch::ptcancel_cp_fast,
+            )
+        }
+    )+};
+}
+pub(crate) use fast_point;
+
+/// Where the thunk's entry pointer lives.
+fn syscall_entry_slot() -> *mut usize {
+    &raw mut ptcancel_syscall_entry
+}
+
+/// The address of the int80 entry.
+fn int80_entry() -> usize {
+    &raw const ptcancel_int80_entry as usize
+}

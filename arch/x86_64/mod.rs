@@ -78,6 +78,20 @@ pub fn cancel_ranges() -> [CancelRange; 2] {
     ]
 }
 
+/// x86_64 makes syscalls in the thunk itself: there is never a pending call elsewhere.
+///
+/// # Safety
+/// Nothing to uphold; unsafe to match the i386 signature.
+#[inline(always)]
+pub unsafe fn abort_pending_call(_uc: *mut c_void, _ours: &CancelRange) -> Option<usize> {
+    None
+}
+
+/// How this arch enters the kernel for cancellable syscalls.
+pub fn mode_name() -> &'static core::ffi::CStr {
+    c"syscall"
+}
+
 /// `SA_RESTORER` and the restorer to pass with it: x86_64 cannot deliver a signal without one.
 pub fn restorer() -> Option<usize> {
     Some(&raw const ptcancel_restore_rt as usize)

@@ -6,7 +6,9 @@ mod io;
 mod net;
 mod time;
 
-/// Exports more names for a function: naked tail jumps, so an alias costs no call frame.
+/// Exports C names for an internal function: naked tail jumps, so a name costs no call frame.
+/// The target is not itself exported, so the jump binds to it even where the exported names
+/// could be interposed (i386 PIC forbids a direct jump to a preemptible symbol).
 macro_rules! alias {
     ($target:ident => $($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)+) => {$(
         #[unsafe(naked)]

@@ -3,8 +3,11 @@
 use core::ffi::{c_int, c_void};
 use libc::{msghdr, size_t, sockaddr, socklen_t, ssize_t};
 
-use crate::arch::{fast_point, fast_point_null56};
+use crate::arch::fast_point;
+#[cfg(target_arch = "x86_64")]
+use crate::arch::fast_point_null56;
 
+#[cfg(target_arch = "x86_64")]
 fast_point! { libc::SYS_accept =>
     accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int;
 }
@@ -18,6 +21,7 @@ fast_point! { libc::SYS_connect =>
 fast_point! { libc::SYS_recvfrom =>
     recvfrom(fd: c_int, buf: *mut c_void, len: size_t, flags: c_int, addr: *mut sockaddr, alen: *mut socklen_t) -> ssize_t;
 }
+#[cfg(target_arch = "x86_64")]
 fast_point_null56! { libc::SYS_recvfrom =>
     recv(fd: c_int, buf: *mut c_void, len: size_t, flags: c_int) -> ssize_t;
     __recv(fd: c_int, buf: *mut c_void, len: size_t, flags: c_int) -> ssize_t;
@@ -28,10 +32,85 @@ fast_point! { libc::SYS_recvmsg =>
 fast_point! { libc::SYS_sendto =>
     sendto(fd: c_int, buf: *const c_void, len: size_t, flags: c_int, addr: *const sockaddr, alen: socklen_t) -> ssize_t;
 }
+#[cfg(target_arch = "x86_64")]
 fast_point_null56! { libc::SYS_sendto =>
     send(fd: c_int, buf: *const c_void, len: size_t, flags: c_int) -> ssize_t;
     __send(fd: c_int, buf: *const c_void, len: size_t, flags: c_int) -> ssize_t;
 }
 fast_point! { libc::SYS_sendmsg =>
     sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> ssize_t;
+}
+
+/// i386 has no accept, recv or send syscalls (only socketcall): their fuller siblings, with the
+/// extra arguments zero, do the same.
+#[cfg(target_arch = "x86")]
+mod i386 {
+    use super::*;
+    use crate::points::alias;
+    use crate::sys::c_ret;
+    use crate::syscall_cp::syscall_cp;
+
+    unsafe extern "C" fn accept_impl(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int {
+        // SAFETY: the caller's pointers go to the kernel, which validates them.
+        c_ret(unsafe {
+            syscall_cp(
+                libc::SYS_accept4,
+                fd as usize,
+                addr as usize,
+                len as usize,
+                0,
+                0,
+                0,
+            )
+        }) as c_int
+    }
+
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn recv(
+        fd: c_int,
+        buf: *mut c_void,
+        len: size_t,
+        flags: c_int,
+    ) -> ssize_t {
+        // SAFETY: as above.
+        c_ret(unsafe {
+            syscall_cp(
+                libc::SYS_recvfrom,
+                fd as usize,
+                buf as usize,
+                len,
+                flags as usize,
+                0,
+                0,
+            )
+        })
+    }
+    alias! { accept_impl =>
+        accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int;
+        __recv(fd: c_int, buf: *mut c_void, len: size_t, flags: c_int) -> ssize_t;
+    }
+
+    unsafe extern "C" fn send_impl(
+        fd: c_int,
+        buf: *const c_void,
+        len: size_t,
+        flags: c_int,
+    ) -> ssize_t {
+        // SAFETY: as above.
+        c_ret(unsafe {
+            syscall_cp(
+                libc::SYS_sendto,
+                fd as usize,
+                buf as usize,
+                len,
+                flags as usize,
+                0,
+                0,
+            )
+        })
+    }
+    alias! { send_impl =>
+        send(fd: c_int, buf: *const c_void, len: size_t, flags: c_int) -> ssize_t;
+        __send(fd: c_int, buf: *const c_void, len: size_t, flags: c_int) -> ssize_t;
+    }
 }

@@ -19,8 +19,13 @@ fast_point! { libc::SYS_poll =>
     poll(fds: *mut pollfd, nfds: nfds_t, timeout: c_int) -> c_int;
     __poll(fds: *mut pollfd, nfds: nfds_t, timeout: c_int) -> c_int;
 }
-// The kernel's select updates the timeout to the time not slept, as glibc's does.
-fast_point! { libc::SYS_select =>
+// The kernel's select updates the timeout to the time not slept, as glibc's does. (i386's
+// SYS_select is the old one-struct-argument call; _newselect is the real one.)
+#[cfg(target_arch = "x86_64")]
+const SYS_SELECT: libc::c_long = libc::SYS_select;
+#[cfg(target_arch = "x86")]
+const SYS_SELECT: libc::c_long = libc::SYS__newselect;
+fast_point! { SYS_SELECT =>
     select(nfds: c_int, r: *mut fd_set, w: *mut fd_set, e: *mut fd_set, timeout: *mut libc::timeval) -> c_int;
     __select(nfds: c_int, r: *mut fd_set, w: *mut fd_set, e: *mut fd_set, timeout: *mut libc::timeval) -> c_int;
 }
@@ -52,19 +57,25 @@ pub unsafe extern "C" fn clock_nanosleep(
 }
 
 /// glibc's semantics: the whole seconds not slept if interrupted (errno EINTR), else 0 with
-/// errno untouched.
+/// errno untouched. Where time_t is 32 bits, sleeps longer than its maximum go in steps.
 #[unsafe(no_mangle)]
 pub extern "C" fn sleep(seconds: c_uint) -> c_uint {
-    let mut ts = timespec {
-        tv_sec: seconds.into(),
-        tv_nsec: 0,
-    };
-    let ts_ptr = &raw mut ts as usize;
-    // SAFETY: `ts` is valid for reading and writing.
-    let raw = unsafe { syscall_cp(libc::SYS_nanosleep, ts_ptr, ts_ptr, 0, 0, 0, 0) };
-    if raw < 0 {
-        set_errno(-raw as c_int);
-        return ts.tv_sec as c_uint;
+    let step_max = c_uint::try_from(libc::time_t::MAX).unwrap_or(c_uint::MAX);
+    let mut left = seconds;
+    while left > 0 {
+        let step = left.min(step_max);
+        left -= step;
+        let mut ts = timespec {
+            tv_sec: step as libc::time_t,
+            tv_nsec: 0,
+        };
+        let ts_ptr = &raw mut ts as usize;
+        // SAFETY: `ts` is valid for reading and writing.
+        let raw = unsafe { syscall_cp(libc::SYS_nanosleep, ts_ptr, ts_ptr, 0, 0, 0, 0) };
+        if raw < 0 {
+            set_errno(-raw as c_int);
+            return left + ts.tv_sec as c_uint;
+        }
     }
     0
 }
@@ -72,8 +83,8 @@ pub extern "C" fn sleep(seconds: c_uint) -> c_uint {
 #[unsafe(no_mangle)]
 pub extern "C" fn usleep(useconds: useconds_t) -> c_int {
     let ts = timespec {
-        tv_sec: (useconds / 1_000_000).into(),
-        tv_nsec: (useconds % 1_000_000 * 1000).into(),
+        tv_sec: (useconds / 1_000_000) as libc::time_t,
+        tv_nsec: (useconds % 1_000_000 * 1000) as libc::c_long,
     };
     // SAFETY: `ts` is valid for reading; no remainder is asked for.
     c_ret(unsafe { syscall_cp(libc::SYS_nanosleep, &raw const ts as usize, 0, 0, 0, 0, 0) })

@@ -1,0 +1,344 @@
+//! Which entry the i386 thunk uses to enter the kernel, chosen once at start-up (DESIGN §4):
+//!
+//! 1. `kernel-helpers`: the vDSO exports `__vdso_pending_syscall_return_address` and
+//!    `__vdso_abort_pending_syscall`; the thunk calls AT_SYSINFO and the handler asks them.
+//! 2. `emulated-helpers`: no helpers, but `__kernel_vsyscall`'s bytes match a layout verified
+//!    here; the thunk calls AT_SYSINFO and the handler uses our implementation of the helpers.
+//! 3. `int80`: anything else; the thunk calls an `int $0x80` stub (helpers emulated for it).
+//!
+//! `PTCANCEL_I386_MODE` forces a mode (falling back, with a message, when it is impossible);
+//! `PTCANCEL_DEBUG=1` reports the choice on stderr; `PTCANCEL_TEST_VDSO=/path.so` (tests only)
+//! makes a shared object stand in for the vDSO.
+
+use core::ffi::{CStr, c_char, c_int, c_void};
+use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+
+use crate::sys::syscall;
+use crate::vdso::{Elf, Image, mapped_size};
+
+const KERNEL_HELPERS: u8 = 1;
+const EMULATED_HELPERS: u8 = 2;
+const INT80: u8 = 3;
+
+static MODE: AtomicU8 = AtomicU8::new(INT80);
+/// The entry's first byte and its landing pad (the first PC after the syscall completed).
+static ENTRY_START: AtomicUsize = AtomicUsize::new(0);
+static ENTRY_LANDING: AtomicUsize = AtomicUsize::new(0);
+/// How many words the entry pushes before its syscall instruction (one per byte, from start).
+static ENTRY_PUSHES: AtomicUsize = AtomicUsize::new(0);
+/// The vDSO helper functions in kernel-helpers mode.
+static PENDING_RETURN_ADDRESS: AtomicUsize = AtomicUsize::new(0);
+static ABORT_PENDING: AtomicUsize = AtomicUsize::new(0);
+
+type PendingFn = unsafe extern "C" fn(*const c_void) -> usize;
+type AbortFn = unsafe extern "C" fn(*mut c_void) -> isize;
+
+const NOT_PENDING: usize = usize::MAX;
+const EINTR: usize = libc::EINTR as usize;
+
+/// The mode's name, as `PTCANCEL_I386_MODE` spells it.
+pub fn mode_name() -> &'static CStr {
+    match MODE.load(Ordering::Relaxed) {
+        KERNEL_HELPERS => c"kernel-helpers",
+        EMULATED_HELPERS => c"emulated-helpers",
+        _ => c"int80",
+    }
+}
+
+// ---- The helpers' contract, implemented for an entry whose layout we know -------------------
+
+/// `__vdso_pending_syscall_return_address` for the verified layouts: the return address of a
+/// call into the entry that has not yet entered the kernel or is being restarted, else -1.
+unsafe extern "C" fn emulated_pending_return_address(uc: *const c_void) -> usize {
+    let uc = uc as *mut c_void;
+    let start = ENTRY_START.load(Ordering::Relaxed);
+    // SAFETY: `uc` is the handler's context (the only caller).
+    let (pc, sp) = unsafe { (super::context_pc(uc), super::context_reg(uc, libc::REG_ESP)) };
+    if !(start..ENTRY_LANDING.load(Ordering::Relaxed)).contains(&pc) {
+        return NOT_PENDING;
+    }
+    // Each of the entry's first bytes is a one-byte push: at start + k, k words are pushed.
+    let pushed = (pc - start).min(ENTRY_PUSHES.load(Ordering::Relaxed));
+    // SAFETY: the interrupted thread is inside a call into the entry, so its stack holds the
+    // pushed words and the return address right there.
+    unsafe { *((sp + 4 * pushed) as *const usize) }
+}
+
+/// `__vdso_abort_pending_syscall` for the verified layouts: pops the call frame, EIP = return
+/// address, EAX = -EINTR; 0, or -EINVAL if nothing is pending.
+unsafe extern "C" fn emulated_abort_pending(uc: *mut c_void) -> isize {
+    // SAFETY: as above.
+    let ret = unsafe { emulated_pending_return_address(uc) };
+    if ret == NOT_PENDING {
+        return -(libc::EINVAL as isize);
+    }
+    // SAFETY: as above; only the context is edited.
+    unsafe {
+        let pushed = (super::context_pc(uc) - ENTRY_START.load(Ordering::Relaxed))
+            .min(ENTRY_PUSHES.load(Ordering::Relaxed));
+        let sp = super::context_reg(uc, libc::REG_ESP);
+        super::set_context_reg(uc, libc::REG_ESP, sp + 4 * pushed + 4);
+        super::set_context_pc(uc, ret);
+        super::set_context_reg(uc, libc::REG_EAX, EINTR.wrapping_neg());
+    }
+    0
+}
+
+/// Called by the signal handler: if the thread is inside a call into the entry that our thunk
+/// made and the syscall is still pending, aborts it and returns where to resume (the thunk's
+/// cancel label). Calls that are not ours, or helpers that misbehave, leave the context as it
+/// was and return `None`.
+///
+/// # Safety
+/// `uc` must be the handler's `ucontext_t`.
+pub unsafe fn abort_pending_call(uc: *mut c_void, ours: &super::CancelRange) -> Option<usize> {
+    let (pending, abort): (PendingFn, AbortFn) = match MODE.load(Ordering::Relaxed) {
+        KERNEL_HELPERS => {
+            // SAFETY: set once at start-up to the vDSO's functions with this contract.
+            unsafe {
+                (
+                    core::mem::transmute::<usize, PendingFn>(
+                        PENDING_RETURN_ADDRESS.load(Ordering::Relaxed),
+                    ),
+                    core::mem::transmute::<usize, AbortFn>(ABORT_PENDING.load(Ordering::Relaxed)),
+                )
+            }
+        }
+        _ => (emulated_pending_return_address, emulated_abort_pending),
+    };
+    // SAFETY: the helpers take the handler's context.
+    if unsafe { pending(uc) } != ours.end {
+        return None;
+    }
+    // Keep the context so that a helper breaking its contract cannot lose the call's result.
+    // SAFETY: `uc` is a valid ucontext_t; a plain copy of it.
+    let saved = unsafe { core::ptr::read(uc as *const libc::ucontext_t) };
+    // SAFETY: as above.
+    let aborted = unsafe { abort(uc) } == 0 && unsafe { super::context_pc(uc) } == ours.end;
+    if !aborted {
+        // SAFETY: restores the copy taken above.
+        unsafe { core::ptr::write(uc as *mut libc::ucontext_t, saved) };
+        return None;
+    }
+    Some(ours.cancel)
+}
+
+// ---- Start-up: find the entry and pick the mode ---------------------------------------------
+
+/// A mapped image of known size, read through checked slices.
+struct Mapped {
+    base: usize,
+    len: usize,
+}
+
+impl Image for Mapped {
+    fn bytes(&self, at: usize, len: usize) -> Option<&[u8]> {
+        let end = at.checked_add(len)?;
+        if end > self.len {
+            return None;
+        }
+        // SAFETY: [base, base + self.len) is mapped and readable (the vDSO, or a dlopen'ed
+        // object's span) and the parser only asks for bytes inside its PT_LOAD segments.
+        Some(unsafe { core::slice::from_raw_parts((self.base + at) as *const u8, len) })
+    }
+}
+
+/// `__kernel_vsyscall` layouts verified against the kernel's vdso32/system_call.S: three
+/// one-byte pushes (ecx, edx, ebp), a 4-byte slot (`mov %ecx,%ebp; syscall`, `mov %esp,%ebp;
+/// sysenter`, or a 4-byte nop when neither exists), `int $0x80`, then the landing pad.
+const VSYSCALL_PROLOGUE: [u8; 3] = [0x51, 0x52, 0x55];
+const VSYSCALL_SLOTS: [[u8; 4]; 4] = [
+    [0x89, 0xcd, 0x0f, 0x05], // mov %ecx,%ebp; syscall
+    [0x89, 0xe5, 0x0f, 0x34], // mov %esp,%ebp; sysenter
+    [0x0f, 0x1f, 0x40, 0x00], // nopl 0x0(%eax)
+    [0x8d, 0x74, 0x26, 0x00], // lea 0x0(%esi,%eiz,1),%esi
+];
+const VSYSCALL_TAIL: [u8; 6] = [0xcd, 0x80, 0x5d, 0x5a, 0x59, 0xc3]; // int $0x80; pop ebp, edx, ecx; ret
+const VSYSCALL_LANDING: usize = 9;
+
+fn vsyscall_layout_verified(code: &[u8]) -> bool {
+    code.len() >= 13
+        && code[..3] == VSYSCALL_PROLOGUE
+        && VSYSCALL_SLOTS.iter().any(|slot| code[3..7] == *slot)
+        && code[7..13] == VSYSCALL_TAIL
+}
+
+/// What the image offers.
+struct Found {
+    entry: usize,
+    helpers: Option<(usize, usize)>,
+    layout_verified: bool,
+}
+
+/// Looks at the vDSO (or a stand-in) at `base` whose syscall entry is `entry`.
+fn inspect(base: usize, entry: usize) -> Option<Found> {
+    let header = Mapped { base, len: 4096 };
+    let len = mapped_size(&header)? as usize;
+    let image = Mapped { base, len };
+    let elf = Elf::parse(&image)?;
+    // The entry must be the image's own __kernel_vsyscall.
+    if elf.lookup(b"__kernel_vsyscall", b"LINUX_2.5")? as usize != entry.checked_sub(base)? {
+        return None;
+    }
+    let code = image.bytes(entry - base, 13);
+    let helpers = match (
+        elf.lookup(b"__vdso_pending_syscall_return_address", b"LINUX_2.6"),
+        elf.lookup(b"__vdso_abort_pending_syscall", b"LINUX_2.6"),
+    ) {
+        (Some(pending), Some(abort)) => Some((base + pending as usize, base + abort as usize)),
+        _ => None,
+    };
+    Some(Found {
+        entry,
+        helpers,
+        layout_verified: code.is_some_and(vsyscall_layout_verified),
+    })
+}
+
+unsafe extern "C" {
+    fn getauxval(kind: core::ffi::c_ulong) -> core::ffi::c_ulong;
+    fn getenv(name: *const c_char) -> *const c_char;
+    fn dlopen(path: *const c_char, flags: c_int) -> *mut c_void;
+    fn dlsym(handle: *mut c_void, name: *const c_char) -> *mut c_void;
+    fn dladdr(addr: *const c_void, info: *mut libc::Dl_info) -> c_int;
+}
+
+fn env(name: &CStr) -> Option<&'static [u8]> {
+    // SAFETY: getenv at start-up, before other threads exist; the string outlives us.
+    let value = unsafe { getenv(name.as_ptr()) };
+    // SAFETY: a non-NULL getenv result is a NUL-terminated string.
+    (!value.is_null()).then(|| unsafe { CStr::from_ptr(value) }.to_bytes())
+}
+
+fn say(parts: &[&[u8]]) {
+    for part in parts {
+        // SAFETY: writing a valid buffer to fd 2.
+        unsafe { syscall!(libc::SYS_write, 2, part.as_ptr(), part.len()) };
+    }
+}
+
+/// The real vDSO, or the test stand-in named by PTCANCEL_TEST_VDSO: (image base, entry).
+fn locate_entry() -> Option<(usize, usize)> {
+    if let Some(path) = env(c"PTCANCEL_TEST_VDSO") {
+        let mut buf = [0u8; 512];
+        let path = buf.get_mut(..path.len()).map(|b| {
+            b.copy_from_slice(path);
+            b.as_ptr()
+        })?;
+        // SAFETY: a NUL-terminated path (buf is zeroed beyond it); the object stays loaded.
+        let handle = unsafe { dlopen(path.cast(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+        if handle.is_null() {
+            say(&[b"ptcancel: PTCANCEL_TEST_VDSO could not be loaded\n"]);
+            return None;
+        }
+        // SAFETY: dlsym/dladdr on a live handle; Dl_info is plain data.
+        unsafe {
+            let entry = dlsym(handle, c"__kernel_vsyscall".as_ptr());
+            let mut info: libc::Dl_info = core::mem::zeroed();
+            if entry.is_null() || dladdr(entry, &mut info) == 0 {
+                return None;
+            }
+            return Some((info.dli_fbase as usize, entry as usize));
+        }
+    }
+    // SAFETY: getauxval has no preconditions.
+    let (base, entry) = unsafe {
+        (
+            getauxval(libc::AT_SYSINFO_EHDR),
+            getauxval(32 /* AT_SYSINFO */),
+        )
+    };
+    (base != 0 && entry != 0).then_some((base as usize, entry as usize))
+}
+
+fn select_mode() {
+    let found = locate_entry().and_then(|(base, entry)| inspect(base, entry));
+    let best = match &found {
+        Some(f) if f.helpers.is_some() => KERNEL_HELPERS,
+        Some(f) if f.layout_verified => EMULATED_HELPERS,
+        _ => INT80,
+    };
+    let wanted = match env(c"PTCANCEL_I386_MODE") {
+        None | Some(b"") | Some(b"auto") => best,
+        Some(b"kernel-helpers") => KERNEL_HELPERS,
+        Some(b"emulated-helpers") => EMULATED_HELPERS,
+        Some(b"int80") => INT80,
+        Some(other) => {
+            say(&[
+                b"ptcancel: unknown PTCANCEL_I386_MODE '",
+                other,
+                b"' (kernel-helpers, emulated-helpers, int80)\n",
+            ]);
+            best
+        }
+    };
+    let possible = |mode| match (mode, &found) {
+        (INT80, _) => true,
+        (KERNEL_HELPERS, Some(f)) => f.helpers.is_some(),
+        (EMULATED_HELPERS, Some(f)) => f.layout_verified,
+        _ => false,
+    };
+    let mode = if possible(wanted) {
+        wanted
+    } else {
+        // A weaker forced mode than `best` is always possible; a stronger one may not be.
+        let fallback = if possible(EMULATED_HELPERS) {
+            EMULATED_HELPERS
+        } else {
+            INT80
+        };
+        MODE.store(wanted, Ordering::Relaxed);
+        let wanted_name = mode_name().to_bytes();
+        MODE.store(fallback, Ordering::Relaxed);
+        say(&[
+            b"ptcancel: PTCANCEL_I386_MODE=",
+            wanted_name,
+            b" is not possible here; using ",
+            mode_name().to_bytes(),
+            b"\n",
+        ]);
+        fallback
+    };
+    let (entry, start, landing, pushes) = match (mode, &found) {
+        (KERNEL_HELPERS | EMULATED_HELPERS, Some(f)) => {
+            (f.entry, f.entry, f.entry + VSYSCALL_LANDING, 3)
+        }
+        _ => {
+            let stub = super::int80_entry();
+            (stub, stub, stub + 2, 0)
+        }
+    };
+    if let (
+        KERNEL_HELPERS,
+        Some(Found {
+            helpers: Some((pending, abort)),
+            ..
+        }),
+    ) = (mode, &found)
+    {
+        PENDING_RETURN_ADDRESS.store(*pending, Ordering::Relaxed);
+        ABORT_PENDING.store(*abort, Ordering::Relaxed);
+    }
+    ENTRY_START.store(start, Ordering::Relaxed);
+    ENTRY_LANDING.store(landing, Ordering::Relaxed);
+    ENTRY_PUSHES.store(pushes, Ordering::Relaxed);
+    MODE.store(mode, Ordering::Relaxed);
+    // SAFETY: start-up, single-threaded; the thunk reads the slot with a plain load.
+    unsafe { super::syscall_entry_slot().write_volatile(entry) };
+    if env(c"PTCANCEL_DEBUG").is_some_and(|v| v != b"0") {
+        say(&[
+            b"ptcancel: i386 syscall mode ",
+            mode_name().to_bytes(),
+            b"\n",
+        ]);
+    }
+}
+
+extern "C" fn init() {
+    select_mode();
+}
+
+/// Runs `init` when the library is loaded (or, statically linked, before `main`).
+#[used]
+#[unsafe(link_section = ".init_array")]
+static INIT: extern "C" fn() = init;
