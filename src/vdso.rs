@@ -11,6 +11,14 @@
 pub trait Image {
     /// `len` bytes at offset `at`, or `None` if out of range.
     fn bytes(&self, at: usize, len: usize) -> Option<&[u8]>;
+
+    /// The address the image is mapped at, if the dynamic linker relocated its dynamic section
+    /// (glibc adds the load address to DT_HASH, DT_GNU_HASH, DT_STRTAB, DT_SYMTAB and
+    /// DT_VERSYM of an object it loaded, not to DT_VERDEF; the kernel's vDSO is never
+    /// relocated).
+    fn relocated_to(&self) -> Option<u32> {
+        None
+    }
 }
 
 impl Image for [u8] {
@@ -141,19 +149,23 @@ impl<'a, I: Image + ?Sized> Elf<'a, I> {
         }
         let (dyn_vaddr, dyn_size) = dynamic?;
         let dyn_at = elf.offset(dyn_vaddr)?;
+        let load = image.relocated_to().unwrap_or(0);
+        // A dynamic-section pointer as a virtual address of the image.
+        let bias = elf.bias;
+        let ptr = |value: u32| value.checked_sub(load)?.checked_sub(bias);
         let (mut symtab, mut strtab, mut verdef, mut verdefnum) = (None, None, None, None);
         for i in 0..(dyn_size / 8).min(256) {
             let entry = dyn_at.checked_add(i * 8)?;
             let (tag, value) = (elf.read_u32(entry)?, elf.read_u32(entry.checked_add(4)?)?);
             match tag {
                 DT_NULL => break,
-                DT_HASH => elf.hash = Some(elf.offset(value)?),
-                DT_GNU_HASH => elf.gnu_hash = Some(elf.offset(value)?),
-                DT_STRTAB => strtab = Some(elf.offset(value)?),
-                DT_SYMTAB => symtab = Some(elf.offset(value)?),
+                DT_HASH => elf.hash = Some(ptr(value)?),
+                DT_GNU_HASH => elf.gnu_hash = Some(ptr(value)?),
+                DT_STRTAB => strtab = Some(ptr(value)?),
+                DT_SYMTAB => symtab = Some(ptr(value)?),
                 DT_STRSZ => elf.strsz = value,
-                DT_VERSYM => elf.versym = Some(elf.offset(value)?),
-                DT_VERDEF => verdef = Some(elf.offset(value)?),
+                DT_VERSYM => elf.versym = Some(ptr(value)?),
+                DT_VERDEF => verdef = Some(elf.offset(value)?), // glibc leaves this one as it is
                 DT_VERDEFNUM => verdefnum = Some(value),
                 _ => {}
             }

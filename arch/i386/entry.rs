@@ -129,6 +129,8 @@ pub unsafe fn abort_pending_call(uc: *mut c_void, ours: &super::CancelRange) -> 
 struct Mapped {
     base: usize,
     len: usize,
+    /// Loaded by the dynamic linker (a test stand-in), which relocated its dynamic section.
+    loaded_by_ld_so: bool,
 }
 
 impl Image for Mapped {
@@ -140,6 +142,10 @@ impl Image for Mapped {
         // SAFETY: [base, base + self.len) is mapped and readable (the vDSO, or a dlopen'ed
         // object's span) and the parser only asks for bytes inside its PT_LOAD segments.
         Some(unsafe { core::slice::from_raw_parts((self.base + at) as *const u8, len) })
+    }
+
+    fn relocated_to(&self) -> Option<u32> {
+        self.loaded_by_ld_so.then_some(self.base as u32)
     }
 }
 
@@ -171,10 +177,18 @@ struct Found {
 }
 
 /// Looks at the vDSO (or a stand-in) at `base` whose syscall entry is `entry`.
-fn inspect(base: usize, entry: usize) -> Option<Found> {
-    let header = Mapped { base, len: 4096 };
+fn inspect(base: usize, entry: usize, loaded_by_ld_so: bool) -> Option<Found> {
+    let header = Mapped {
+        base,
+        len: 4096,
+        loaded_by_ld_so,
+    };
     let len = mapped_size(&header)? as usize;
-    let image = Mapped { base, len };
+    let image = Mapped {
+        base,
+        len,
+        loaded_by_ld_so,
+    };
     let elf = Elf::parse(&image)?;
     // The entry must be the image's own __kernel_vsyscall.
     if elf.lookup(b"__kernel_vsyscall", b"LINUX_2.5")? as usize != entry.checked_sub(base)? {
@@ -217,8 +231,9 @@ fn say(parts: &[&[u8]]) {
     }
 }
 
-/// The real vDSO, or the test stand-in named by PTCANCEL_TEST_VDSO: (image base, entry).
-fn locate_entry() -> Option<(usize, usize)> {
+/// The real vDSO, or the test stand-in named by PTCANCEL_TEST_VDSO: (image base, entry,
+/// whether ld.so loaded it).
+fn locate_entry() -> Option<(usize, usize, bool)> {
     if let Some(path) = env(c"PTCANCEL_TEST_VDSO") {
         let mut buf = [0u8; 512];
         let path = buf.get_mut(..path.len()).map(|b| {
@@ -238,7 +253,7 @@ fn locate_entry() -> Option<(usize, usize)> {
             if entry.is_null() || dladdr(entry, &mut info) == 0 {
                 return None;
             }
-            return Some((info.dli_fbase as usize, entry as usize));
+            return Some((info.dli_fbase as usize, entry as usize, true));
         }
     }
     // SAFETY: getauxval has no preconditions.
@@ -248,11 +263,11 @@ fn locate_entry() -> Option<(usize, usize)> {
             getauxval(32 /* AT_SYSINFO */),
         )
     };
-    (base != 0 && entry != 0).then_some((base as usize, entry as usize))
+    (base != 0 && entry != 0).then_some((base as usize, entry as usize, false))
 }
 
 fn select_mode() {
-    let found = locate_entry().and_then(|(base, entry)| inspect(base, entry));
+    let found = locate_entry().and_then(|(base, entry, by_ld_so)| inspect(base, entry, by_ld_so));
     let best = match &found {
         Some(f) if f.helpers.is_some() => KERNEL_HELPERS,
         Some(f) if f.layout_verified => EMULATED_HELPERS,
