@@ -51,4 +51,10 @@ void pthread_testcancel(void);
  */
 const char *ptcancel_version(void);
 
+/*
+ How cancellable syscalls enter the kernel: "syscall" on x86_64; on i386 "kernel-helpers",
+ "emulated-helpers" or "int80" (chosen at start-up; `PTCANCEL_I386_MODE` forces one).
+ */
+const char *ptcancel_syscall_mode(void);
+
 #endif  /* PTCANCEL_H */

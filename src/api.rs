@@ -2,6 +2,7 @@
 
 use core::ffi::{c_int, c_void};
 
+use crate::arch;
 use crate::glibc;
 use crate::handler;
 use crate::load_check;
@@ -98,7 +99,7 @@ pub extern "C" fn pthread_testcancel() {
 
 /// glibc's `__pthread_unwind_buf_t`, as far as the defer/restore pair uses it.
 #[repr(C)]
-pub struct UnwindBuf {
+struct UnwindBuf {
     jmp_buf: [usize; JMP_BUF_WORDS],
     mask_was_saved: c_int,
     prev: *mut c_void,
@@ -118,35 +119,30 @@ const _: () = assert!(core::mem::offset_of!(UnwindBuf, canceltype) == 36);
 
 /// `pthread_cleanup_push_defer_np`: glibc links `buf` into its cleanup chain; the old cancel
 /// type is saved in `buf` and the type becomes deferred.
-///
-/// # Safety
-/// `buf` must be the macro's live unwind buffer.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn __pthread_register_cancel_defer(buf: *mut UnwindBuf) {
-    // SAFETY: the caller's contract; glibc fills prev/cleanup, we own canceltype.
+extern "C" fn register_cancel_defer(buf: *mut c_void) {
+    // SAFETY: the macro passes its live unwind buffer; glibc fills prev/cleanup, we own
+    // canceltype.
     unsafe {
-        glibc::__pthread_register_cancel(buf.cast());
-        (*buf).canceltype = state::current().set_kind(DEFERRED) as c_int;
+        arch::call_cleanup_fct(glibc::__pthread_register_cancel, buf);
+        (*buf.cast::<UnwindBuf>()).canceltype = state::current().set_kind(DEFERRED) as c_int;
     }
 }
+arch::export_cleanup_fct!(__pthread_register_cancel_defer => register_cancel_defer);
 
 /// `pthread_cleanup_pop_restore_np`: unlinks `buf` and restores the saved cancel type (acting
 /// on a pending cancel if that type is asynchronous).
-///
-/// # Safety
-/// `buf` must be the buffer passed to [`__pthread_register_cancel_defer`].
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn __pthread_unregister_cancel_restore(buf: *mut UnwindBuf) {
-    // SAFETY: the caller's contract.
+extern "C" fn unregister_cancel_restore(buf: *mut c_void) {
+    // SAFETY: the buffer passed to __pthread_register_cancel_defer.
     let saved = unsafe {
-        glibc::__pthread_unregister_cancel(buf.cast());
-        (*buf).canceltype
+        arch::call_cleanup_fct(glibc::__pthread_unregister_cancel, buf);
+        (*buf.cast::<UnwindBuf>()).canceltype
     };
     if saved == ASYNCHRONOUS as c_int {
         // SAFETY: a NULL old pointer is allowed.
         unsafe { pthread_setcanceltype(saved, core::ptr::null_mut()) };
     }
 }
+arch::export_cleanup_fct!(__pthread_unregister_cancel_restore => unregister_cancel_restore);
 
 // The states are C's values.
 const _: () = assert!(ENABLE == 0 && DISABLE == 1 && MASKED == 2 && DEFERRED == 0);

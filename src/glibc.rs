@@ -11,7 +11,8 @@ unsafe extern "C" {
     fn dlvsym(handle: *mut c_void, symbol: *const c_char, version: *const c_char) -> *mut c_void;
     fn backtrace(buffer: *mut *mut c_void, size: c_int) -> c_int;
     /// glibc's own cleanup-buffer chain (the part of `__pthread_register_cancel_defer` that we
-    /// do not replace).
+    /// do not replace). On i386 these are regparm(1): call them only through
+    /// `arch::call_cleanup_fct`.
     pub fn __pthread_register_cancel(buf: *mut c_void);
     pub fn __pthread_unregister_cancel(buf: *mut c_void);
 }

@@ -120,38 +120,107 @@ pub enum Link {
     Musl,
 }
 
+/// How the i386 library enters the kernel (`PTCANCEL_I386_MODE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The stand-in vDSO of tests/vdso/fake_vdso.c provides the helpers.
+    KernelHelpers,
+    EmulatedHelpers,
+    Int80,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::KernelHelpers, Mode::EmulatedHelpers, Mode::Int80];
+    pub fn env_name(self) -> &'static str {
+        match self {
+            Mode::KernelHelpers => "kernel-helpers",
+            Mode::EmulatedHelpers => "emulated-helpers",
+            Mode::Int80 => "int80",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct Build {
     pub arch: Arch,
     pub link: Link,
+    /// i386 with the library: the syscall mode to force (and check).
+    pub mode: Option<Mode>,
 }
 
 impl Build {
+    pub fn new(arch: Arch, link: Link) -> Build {
+        Build {
+            arch,
+            link,
+            mode: None,
+        }
+    }
     pub fn name(&self) -> String {
+        let mode = self
+            .mode
+            .map(|m| format!("-{}", m.env_name()))
+            .unwrap_or_default();
+        format!("{:?}-{:?}{mode}", self.arch, self.link).to_lowercase()
+    }
+    /// Where this build's executables go (the mode does not change the executable).
+    fn dir_name(&self) -> String {
         format!("{:?}-{:?}", self.arch, self.link).to_lowercase()
     }
 }
 
-/// Every build a C test runs as: reference first.
+/// Every build a C test runs as: reference first, then both link modes on every arch, i386 in
+/// each syscall mode.
 pub fn builds(with_musl: bool) -> Vec<Build> {
     let mut builds = vec![];
     if with_musl {
-        builds.push(Build {
-            arch: Arch::X86_64,
-            link: Link::Musl,
-        });
+        builds.push(Build::new(Arch::X86_64, Link::Musl));
     }
     for arch in arches() {
-        builds.push(Build {
-            arch,
-            link: Link::Preload,
-        });
-        builds.push(Build {
-            arch,
-            link: Link::Static,
-        });
+        for link in [Link::Preload, Link::Static] {
+            match arch {
+                Arch::X86_64 => builds.push(Build::new(arch, link)),
+                Arch::I386 => builds.extend(Mode::ALL.iter().map(|&m| Build {
+                    arch,
+                    link,
+                    mode: Some(m),
+                })),
+            }
+        }
     }
     builds
+}
+
+/// The stand-in vDSO for kernel-helpers mode, built once.
+pub fn fake_vdso() -> &'static Path {
+    static FAKE: OnceLock<PathBuf> = OnceLock::new();
+    FAKE.get_or_init(|| {
+        let dir = root().join("tests/vdso");
+        let out = scratch().join("fake_vdso.so");
+        std::fs::create_dir_all(scratch()).unwrap();
+        let st = Command::new("gcc")
+            .args([
+                "-m32",
+                "-shared",
+                "-fPIC",
+                "-O2",
+                "-nostdlib",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+            ])
+            .arg(format!(
+                "-Wl,--version-script={}",
+                dir.join("fake_vdso.map").display()
+            ))
+            .arg(dir.join("fake_vdso.c"))
+            .arg("-o")
+            .arg(&out)
+            .status()
+            .expect("run gcc");
+        assert!(st.success(), "building the stand-in vDSO failed");
+        out
+    })
 }
 
 fn serialize_compiles() -> std::sync::MutexGuard<'static, ()> {
@@ -165,9 +234,19 @@ fn serialize_compiles() -> std::sync::MutexGuard<'static, ()> {
 pub fn compile(source: &str, build: Build, extra: &[&str]) -> PathBuf {
     let src = root().join(source);
     let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
-    let out_dir = scratch().join(build.name());
+    let out_dir = scratch().join(build.dir_name());
     std::fs::create_dir_all(&out_dir).unwrap();
-    let exe = out_dir.join(&stem);
+    // Different flags, different executable: tests run in parallel.
+    let flags: String = extra
+        .concat()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let exe = out_dir.join(if flags.is_empty() {
+        stem.clone()
+    } else {
+        format!("{stem}-{flags}")
+    });
     let cxx = source.ends_with(".cpp");
     let compiler = match (build.link, cxx) {
         (Link::Musl, false) => "musl-gcc",
@@ -209,30 +288,132 @@ pub struct Outcome {
     pub stderr: String,
 }
 
-/// Runs a compiled program the way `build` needs (LD_PRELOAD for Preload), with a time limit.
+/// Runs a compiled program the way `build` needs (LD_PRELOAD, i386 mode), killing it after
+/// `limit_secs`. For a forced i386 mode, fails unless the library really used that mode.
 pub fn run(exe: &Path, build: Build, args: &[&str], limit_secs: u32) -> Outcome {
-    let mut cmd = Command::new("timeout");
-    cmd.args(["-s", "KILL", &limit_secs.to_string()])
-        .arg(exe)
-        .args(args);
-    cmd.env_remove("LD_PRELOAD");
+    let mut cmd = Command::new(exe);
+    cmd.args(args)
+        .env_remove("LD_PRELOAD")
+        .env_remove("PTCANCEL_I386_MODE")
+        .env_remove("PTCANCEL_TEST_VDSO");
     if build.link == Link::Preload {
         cmd.env("LD_PRELOAD", &library(build.arch).shared);
     }
-    let out = cmd.output().expect("run test program");
+    if let Some(mode) = build.mode {
+        cmd.env("PTCANCEL_I386_MODE", mode.env_name())
+            .env("PTCANCEL_DEBUG", "1");
+        if mode == Mode::KernelHelpers {
+            cmd.env("PTCANCEL_TEST_VDSO", fake_vdso());
+        }
+    }
+    let out = output_with_limit(cmd, limit_secs);
+    if let (Some(mode), Some(0)) = (build.mode, out.code) {
+        let used = format!("i386 syscall mode {}", mode.env_name());
+        assert!(
+            out.stderr.contains(&used),
+            "{} [{}]: the library did not run in {} mode:\n{}",
+            exe.display(),
+            build.name(),
+            mode.env_name(),
+            out.stderr
+        );
+    }
+    out
+}
+
+/// Whether this machine's vDSO has a layout the library verifies (else emulated-helpers mode
+/// cannot be forced, and its runs are skipped with a message).
+pub fn emulated_mode_possible() -> bool {
+    static POSSIBLE: OnceLock<bool> = OnceLock::new();
+    *POSSIBLE.get_or_init(|| {
+        let build = Build { arch: Arch::I386, link: Link::Preload, mode: None };
+        let exe = compile("tests/vdso/print_mode.c", build, &["-ldl"]);
+        let mut cmd = Command::new(exe);
+        cmd.env("LD_PRELOAD", &library(Arch::I386).shared).env_remove("PTCANCEL_TEST_VDSO").env_remove("PTCANCEL_I386_MODE");
+        let out = output_with_limit(cmd, 30);
+        let mode = out.stdout.trim().to_owned();
+        if mode != "emulated-helpers" {
+            eprintln!("NOTE: this kernel's vDSO is not a verified layout (auto mode: {mode}): emulated-helpers runs skipped");
+        }
+        mode == "emulated-helpers"
+    })
+}
+
+fn output_with_limit(mut cmd: Command, limit_secs: u32) -> Outcome {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn test program");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(limit_secs.into());
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let mut stderr = err_reader.join().unwrap();
+    if status.is_none() {
+        stderr += &format!("\n[killed after {limit_secs} s]\n");
+    }
     Outcome {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: status.and_then(|s| s.code()),
+        stdout: out_reader.join().unwrap(),
+        stderr,
     }
 }
 
-/// Builds and runs `source` in every build; each must exit 0 and print exactly what the first
-/// (musl, when `with_musl`) printed. Returns the reference output.
-pub fn check_agree(source: &str, extra: &[&str], with_musl: bool) -> String {
-    let mut reference: Option<(String, String)> = None;
+/// What a program's output is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reference {
+    /// Real musl (`musl-gcc -static`), for musl's cancellation semantics.
+    Musl,
+    /// Plain glibc without the library, for what glibc's own unwinding does (cleanup
+    /// attributes, C++ destructors, glibc-only macros) and musl cannot run.
+    Glibc,
+}
+
+/// Builds and runs `source` as the reference and then in every ptcancel build; each must exit
+/// 0 and print exactly what the reference printed, which must also equal `expected` (the
+/// checked-in reference output) when given. Returns the reference output.
+pub fn check_agree(
+    source: &str,
+    extra: &[&str],
+    reference: Reference,
+    expected: Option<&str>,
+) -> String {
+    let first = match reference {
+        Reference::Musl => Build::new(Arch::X86_64, Link::Musl),
+        Reference::Glibc => Build::new(Arch::X86_64, Link::Glibc),
+    };
+    let mut all = vec![first];
+    all.extend(builds(false));
+    let mut reference_out: Option<(String, String)> = None;
     let mut failures = vec![];
-    for build in builds(with_musl) {
+    for build in all {
+        if build.mode == Some(Mode::EmulatedHelpers) && !emulated_mode_possible() {
+            continue;
+        }
         let exe = compile(source, build, extra);
         let out = run(&exe, build, &[], 60);
         if out.code != Some(0) {
@@ -250,8 +431,19 @@ pub fn check_agree(source: &str, extra: &[&str], with_musl: bool) -> String {
             "{source} [{}] printed nothing",
             build.name()
         );
-        match &reference {
-            None => reference = Some((build.name(), out.stdout)),
+        match &reference_out {
+            None => {
+                if let Some(path) = expected {
+                    let want = std::fs::read_to_string(root().join(path)).unwrap();
+                    assert!(
+                        want == out.stdout,
+                        "{source}: the reference [{}] no longer prints {path}:\n{}",
+                        build.name(),
+                        diff(&want, &out.stdout)
+                    );
+                }
+                reference_out = Some((build.name(), out.stdout))
+            }
             Some((ref_name, ref_out)) => {
                 if *ref_out != out.stdout {
                     failures.push(format!(
@@ -264,7 +456,7 @@ pub fn check_agree(source: &str, extra: &[&str], with_musl: bool) -> String {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    reference.map(|(_, out)| out).unwrap_or_default()
+    reference_out.map(|(_, out)| out).unwrap_or_default()
 }
 
 /// The lines that differ, marked `-` (reference) and `+` (this build).
@@ -291,6 +483,9 @@ fn diff(reference: &str, other: &str) -> String {
 pub fn check_ptcancel_builds(source: &str, extra: &[&str]) {
     let mut failures = vec![];
     for build in builds(false) {
+        if build.mode == Some(Mode::EmulatedHelpers) && !emulated_mode_possible() {
+            continue;
+        }
         let exe = compile(source, build, extra);
         let out = run(&exe, build, &[], 60);
         if out.code != Some(0) {

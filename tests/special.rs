@@ -14,10 +14,7 @@ fn bad_input_matches_glibc() {
 #[test]
 fn dlopen_copy_refuses() {
     for arch in arches() {
-        let build = Build {
-            arch,
-            link: Link::Glibc,
-        };
+        let build = Build::new(arch, Link::Glibc);
         let exe = compile("tests/special/dlopen_copy.c", build, &["-ldl"]);
         let lib = library(arch).shared.to_string_lossy().into_owned();
         let out = run(&exe, build, &[&lib], 30);

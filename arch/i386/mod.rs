@@ -206,3 +206,38 @@ fn syscall_entry_slot() -> *mut usize {
 fn int80_entry() -> usize {
     &raw const ptcancel_int80_entry as usize
 }
+
+/// Exports `$name` as one of glibc's cleanup-buffer functions, which on i386 take their
+/// argument in %eax (`__cleanup_fct_attribute` = regparm(1)), implemented by
+/// `extern "C" fn $target(*mut c_void)`.
+macro_rules! export_cleanup_fct {
+    ($name:ident => $target:path) => {
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $name(buf: *mut core::ffi::c_void) {
+            core::arch::naked_asm!(
+                ".cfi_startproc",
+                "sub esp, 8", // keep the 16-byte alignment at the call
+                ".cfi_adjust_cfa_offset 8",
+                "push eax",
+                ".cfi_adjust_cfa_offset 4",
+                "call {target}",
+                "add esp, 12",
+                ".cfi_adjust_cfa_offset -12",
+                "ret",
+                ".cfi_endproc",
+                target = sym $target,
+            )
+        }
+    };
+}
+pub(crate) use export_cleanup_fct;
+
+/// Calls one of glibc's cleanup-buffer functions (regparm(1): the argument goes in %eax).
+///
+/// # Safety
+/// `f` must be such a function and `buf` what it expects.
+pub unsafe fn call_cleanup_fct(f: unsafe extern "C" fn(*mut c_void), buf: *mut c_void) {
+    // SAFETY: regparm(1) with one argument: %eax holds it, the rest is the C convention.
+    unsafe { asm!("call {f}", f = in(reg) f, in("eax") buf, clobber_abi("C")) }
+}

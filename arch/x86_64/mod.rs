@@ -194,3 +194,25 @@ macro_rules! fast_point_null56 {
     )+};
 }
 pub(crate) use fast_point_null56;
+
+/// Exports `$name` as one of glibc's cleanup-buffer functions (`__cleanup_fct_attribute`,
+/// plain C on x86_64) implemented by `extern "C" fn $target(*mut c_void)`.
+macro_rules! export_cleanup_fct {
+    ($name:ident => $target:path) => {
+        #[unsafe(naked)]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $name(buf: *mut core::ffi::c_void) {
+            core::arch::naked_asm!(".cfi_startproc", "jmp {target}", ".cfi_endproc", target = sym $target)
+        }
+    };
+}
+pub(crate) use export_cleanup_fct;
+
+/// Calls one of glibc's cleanup-buffer functions (`__cleanup_fct_attribute`).
+///
+/// # Safety
+/// `f` must be such a function and `buf` what it expects.
+pub unsafe fn call_cleanup_fct(f: unsafe extern "C" fn(*mut c_void), buf: *mut c_void) {
+    // SAFETY: plain C calling convention on x86_64.
+    unsafe { f(buf) }
+}

@@ -62,7 +62,8 @@ pub unsafe extern "C" fn clock_nanosleep(
 pub extern "C" fn sleep(seconds: c_uint) -> c_uint {
     let step_max = c_uint::try_from(libc::time_t::MAX).unwrap_or(c_uint::MAX);
     let mut left = seconds;
-    while left > 0 {
+    // At least one nanosleep, as glibc and musl do: sleep(0) is a cancellation point too.
+    loop {
         let step = left.min(step_max);
         left -= step;
         let mut ts = timespec {
@@ -76,8 +77,10 @@ pub extern "C" fn sleep(seconds: c_uint) -> c_uint {
             set_errno(-raw as c_int);
             return left + ts.tv_sec as c_uint;
         }
+        if left == 0 {
+            return 0;
+        }
     }
-    0
 }
 
 #[unsafe(no_mangle)]
