@@ -212,6 +212,8 @@ fn int80_entry() -> usize {
 /// `extern "C" fn $target(*mut c_void)`.
 macro_rules! export_cleanup_fct {
     ($name:ident => $target:path) => {
+        /// # Safety
+        /// `buf` must be the `pthread_cleanup_push_defer_np` macro's unwind buffer.
         #[unsafe(naked)]
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn $name(buf: *mut core::ffi::c_void) {
