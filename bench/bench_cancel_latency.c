@@ -96,19 +96,39 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The weak reference finds ptcancel when it is linked in statically;
+/* The weak references find ptcancel when it is linked in statically;
  * dlsym finds it when it is preloaded. */
 extern const char *ptcancel_version(void) __attribute__((weak));
+extern const char *ptcancel_syscall_mode(void) __attribute__((weak));
 
+typedef const char *(*name_fn)(void);
+
+static name_fn ptcancel_fn(name_fn weak, const char *name)
+{
+    return weak != NULL ? weak : (name_fn)dlsym(RTLD_DEFAULT, name);
+}
+
+#if defined(__x86_64__)
+#define ARCH "x86_64"
+#elif defined(__i386__)
+#define ARCH "i386"
+#else
+#define ARCH "unknown arch"
+#endif
+
+/* One header line: which cancellation implementation, and how it enters
+ * the kernel. */
 static void print_implementation(void)
 {
-    const char *(*version)(void) = ptcancel_version;
-    if (version == NULL)
-        version = (const char *(*)(void))dlsym(RTLD_DEFAULT, "ptcancel_version");
+    name_fn version = ptcancel_fn(ptcancel_version, "ptcancel_version");
+    name_fn mode = ptcancel_fn(ptcancel_syscall_mode, "ptcancel_syscall_mode");
+
     if (version != NULL)
-        printf("cancellation: ptcancel %s\n", version());
+        printf("cancellation: ptcancel %s, syscall mode %s", version(),
+               mode != NULL ? mode() : "unknown");
     else
-        printf("cancellation: the C library's own\n");
+        printf("cancellation: the C library's own");
+    printf("  [%s]\n", ARCH);
 }
 
 int main(int argc, char **argv)

@@ -1,9 +1,14 @@
 /* bench_read: the cost of a cancellable read() against a bare syscall.
  *
  * Measures ns per read(fd, buf, 0) on a pipe (returns 0 at once, so this is
- * pure call overhead) through the program's `read` -- the C library's, or
- * ptcancel's when it is interposed -- and through a minimal out-of-line
- * syscall stub:
+ * pure call overhead) through
+ *   libc-read:  the program's `read` -- the C library's, or ptcancel's when
+ *               it is interposed (preloaded or linked in statically);
+ *   glibc-read: glibc's own `read`, found with
+ *               dlsym(dlopen("libc.so.6", RTLD_NOLOAD), "read"), which gets
+ *               past an interposed `read` (skipped when glibc is not loaded,
+ *               e.g. a static musl build);
+ * and through a minimal out-of-line syscall stub:
  *   x86_64: `syscall`
  *   i386:   `int $0x80`, and the vDSO entry `call *%gs:0x10` (where glibc
  *           and musl keep AT_SYSINFO; checked against getauxval first)
@@ -11,7 +16,8 @@
  * The process is made multithreaded first (an idle thread), because C
  * libraries skip the cancellation machinery in single-threaded processes.
  * The variants are interleaved within each trial, in rotating order, so
- * that machine noise hits all of them alike; we report medians.
+ * that machine noise hits all of them alike; we report the median ns of each
+ * variant and the medians of per-trial ratios between them.
  *
  * Usage: bench_read [trials [calls_per_trial]]   (default 31, 200000)
  */
@@ -31,6 +37,11 @@
 
 static int pipe_rd;
 static char buf[1];
+
+typedef ssize_t (*read_fn)(int, void *, size_t);
+/* glibc's own read.  Called through a volatile pointer so that the compiler
+ * cannot see through it. */
+static read_fn volatile glibc_read;
 
 /* ---- the stubs ---------------------------------------------------------- */
 
@@ -99,6 +110,12 @@ static __attribute__((noinline)) double time_libc(long calls)
     TIMED_LOOP(read(pipe_rd, buf, 0));
 }
 
+static __attribute__((noinline)) double time_glibc(long calls)
+{
+    read_fn f = glibc_read;
+    TIMED_LOOP(f(pipe_rd, buf, 0));
+}
+
 #if defined(__x86_64__)
 static double time_stub(long calls) { TIMED_LOOP(stub_syscall(pipe_rd, buf, 0)); }
 #else
@@ -141,27 +158,52 @@ static void *idle_thread(void *unused)
     return NULL;
 }
 
-/* The weak reference finds ptcancel when it is linked in statically;
+/* The weak references find ptcancel when it is linked in statically;
  * dlsym finds it when it is preloaded. */
 extern const char *ptcancel_version(void) __attribute__((weak));
+extern const char *ptcancel_syscall_mode(void) __attribute__((weak));
 
-static void print_implementation(void)
+typedef const char *(*name_fn)(void);
+
+static name_fn ptcancel_fn(name_fn weak, const char *name)
 {
-    const char *(*version)(void) = ptcancel_version;
-    if (version == NULL)
-        version = (const char *(*)(void))dlsym(RTLD_DEFAULT, "ptcancel_version");
+    return weak != NULL ? weak : (name_fn)dlsym(RTLD_DEFAULT, name);
+}
+
+#if defined(__x86_64__)
+#define ARCH "x86_64"
+#else
+#define ARCH "i386"
+#endif
+
+/* One header line: which cancellation implementation, and how it enters
+ * the kernel. */
+static void print_implementation(int trials, long calls)
+{
+    name_fn version = ptcancel_fn(ptcancel_version, "ptcancel_version");
+    name_fn mode = ptcancel_fn(ptcancel_syscall_mode, "ptcancel_syscall_mode");
+
     if (version != NULL)
-        printf("cancellation: ptcancel %s\n", version());
+        printf("cancellation: ptcancel %s, syscall mode %s", version(),
+               mode != NULL ? mode() : "unknown");
     else
-        printf("cancellation: the C library's own\n");
+        printf("cancellation: the C library's own");
+    printf("  [%s, %d trials x %ld calls]\n", ARCH, trials, calls);
+}
+
+/* glibc's read, past any interposed one; NULL without glibc. */
+static read_fn find_glibc_read(void)
+{
+    void *libc = dlopen("libc.so.6", RTLD_NOLOAD | RTLD_NOW);
+    return libc != NULL ? (read_fn)dlsym(libc, "read") : NULL;
 }
 
 int main(int argc, char **argv)
 {
     int trials = argc > 1 ? atoi(argv[1]) : 31;
     long calls = argc > 2 ? atol(argv[2]) : 200000;
-    struct variant v[3];
-    int nv = 0, p[2];
+    struct variant v[4];
+    int nv = 0, p[2], glibc = -1;
     pthread_t idle;
 
     if (trials < 1 || calls < 1 || pipe(p) != 0)
@@ -170,7 +212,15 @@ int main(int argc, char **argv)
     if (pthread_create(&idle, NULL, idle_thread, NULL) != 0)
         return 1;
 
+    print_implementation(trials, calls);
+    glibc_read = find_glibc_read();
+
     v[nv++] = (struct variant){"libc-read", time_libc, NULL};
+    if (glibc_read != NULL) {
+        glibc = nv;
+        v[nv++] = (struct variant){"glibc-read", time_glibc, NULL};
+    } else
+        printf("note: libc.so.6 is not loaded; no glibc-read\n");
 #if defined(__x86_64__)
     v[nv++] = (struct variant){"stub", time_stub, NULL};
 #else
@@ -183,7 +233,6 @@ int main(int argc, char **argv)
     for (int k = 0; k < nv; k++)
         v[k].ns = calloc(trials, sizeof(double));
 
-    print_implementation();
     for (int k = 0; k < nv; k++) /* warm-up: caches, branch predictors */
         v[k].run(calls / 10 + 1);
 
@@ -194,14 +243,34 @@ int main(int argc, char **argv)
             v[k].ns[t] = v[k].run(calls);
         }
 
-    for (int k = 1; k < nv; k++) {
+    printf("median ns per read(fd,buf,0):\n");
+    for (int k = 0; k < nv; k++)
+        printf("  %-10s %8.1f ns\n", v[k].name, median(v[k].ns, trials));
+
+    /* Ratios: each read against each stub, libc-read against glibc-read,
+     * and on i386 int80 against the vDSO entry. */
+    printf("median of per-trial ratios:\n");
+    {
+        int first_stub = glibc >= 0 ? 2 : 1;
         double *ratio = calloc(trials, sizeof(double));
-        for (int t = 0; t < trials; t++)
-            ratio[t] = v[0].ns[t] / v[k].ns[t];
-        printf("read(fd,buf,0): %s %.1f ns  %s %.1f ns  ratio %.3f "
-               "(median of %d trials)\n",
-               v[0].name, median(v[0].ns, trials), v[k].name,
-               median(v[k].ns, trials), median(ratio, trials), trials);
+        int pairs[8][2], np = 0;
+
+        for (int a = 0; a < first_stub; a++)
+            for (int b = first_stub; b < nv; b++)
+                pairs[np][0] = a, pairs[np][1] = b, np++;
+        if (glibc >= 0)
+            pairs[np][0] = 0, pairs[np][1] = glibc, np++;
+        if (nv - first_stub == 2) /* stub-int80 / stub-vdso */
+            pairs[np][0] = first_stub, pairs[np][1] = first_stub + 1, np++;
+
+        for (int i = 0; i < np; i++) {
+            struct variant *a = &v[pairs[i][0]], *b = &v[pairs[i][1]];
+            char label[32];
+            for (int t = 0; t < trials; t++)
+                ratio[t] = a->ns[t] / b->ns[t];
+            snprintf(label, sizeof label, "%s / %s", a->name, b->name);
+            printf("  %-24s %6.3f\n", label, median(ratio, trials));
+        }
         free(ratio);
     }
     return 0;

@@ -194,33 +194,38 @@ pub fn builds(with_musl: bool) -> Vec<Build> {
 /// The stand-in vDSO for kernel-helpers mode, built once.
 pub fn fake_vdso() -> &'static Path {
     static FAKE: OnceLock<PathBuf> = OnceLock::new();
-    FAKE.get_or_init(|| {
-        let dir = root().join("tests/vdso");
-        let out = scratch().join("fake_vdso.so");
-        std::fs::create_dir_all(scratch()).unwrap();
-        let st = Command::new("gcc")
-            .args([
-                "-m32",
-                "-shared",
-                "-fPIC",
-                "-O2",
-                "-nostdlib",
-                "-Wall",
-                "-Wextra",
-                "-Werror",
-            ])
-            .arg(format!(
-                "-Wl,--version-script={}",
-                dir.join("fake_vdso.map").display()
-            ))
-            .arg(dir.join("fake_vdso.c"))
-            .arg("-o")
-            .arg(&out)
-            .status()
-            .expect("run gcc");
-        assert!(st.success(), "building the stand-in vDSO failed");
-        out
-    })
+    FAKE.get_or_init(|| build_fake_vdso(0))
+}
+
+/// A stand-in vDSO whose helpers break their contract in way `misbehave` (1..=5, see
+/// tests/vdso/fake_vdso.c); 0 is the well-behaved one.
+pub fn build_fake_vdso(misbehave: u32) -> PathBuf {
+    let dir = root().join("tests/vdso");
+    let out = scratch().join(format!("fake_vdso{misbehave}.so"));
+    std::fs::create_dir_all(scratch()).unwrap();
+    let st = Command::new("gcc")
+        .args([
+            "-m32",
+            "-shared",
+            "-fPIC",
+            "-O2",
+            "-nostdlib",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+        ])
+        .arg(format!("-DMISBEHAVE={misbehave}"))
+        .arg(format!(
+            "-Wl,--version-script={}",
+            dir.join("fake_vdso.map").display()
+        ))
+        .arg(dir.join("fake_vdso.c"))
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .expect("run gcc");
+    assert!(st.success(), "building the stand-in vDSO failed");
+    out
 }
 
 fn serialize_compiles() -> std::sync::MutexGuard<'static, ()> {
@@ -291,6 +296,17 @@ pub struct Outcome {
 /// Runs a compiled program the way `build` needs (LD_PRELOAD, i386 mode), killing it after
 /// `limit_secs`. For a forced i386 mode, fails unless the library really used that mode.
 pub fn run(exe: &Path, build: Build, args: &[&str], limit_secs: u32) -> Outcome {
+    run_env(exe, build, args, &[], limit_secs)
+}
+
+/// [`run`] with extra environment variables (set last, so they override the build's).
+pub fn run_env(
+    exe: &Path,
+    build: Build,
+    args: &[&str],
+    env: &[(&str, &Path)],
+    limit_secs: u32,
+) -> Outcome {
     let mut cmd = Command::new(exe);
     cmd.args(args)
         .env_remove("LD_PRELOAD")
@@ -305,6 +321,9 @@ pub fn run(exe: &Path, build: Build, args: &[&str], limit_secs: u32) -> Outcome 
         if mode == Mode::KernelHelpers {
             cmd.env("PTCANCEL_TEST_VDSO", fake_vdso());
         }
+    }
+    for (key, value) in env {
+        cmd.env(key, value);
     }
     let out = output_with_limit(cmd, limit_secs);
     if let (Some(mode), Some(0)) = (build.mode, out.code) {

@@ -2,7 +2,10 @@
 
 mod harness;
 
-use harness::{Build, Link, arches, check_ptcancel_builds, compile, library, run};
+use harness::{
+    Arch, Build, Link, Mode, arches, build_fake_vdso, builds, check_ptcancel_builds, compile,
+    emulated_mode_possible, library, run, run_env,
+};
 
 /// Bad input: the kernel's errno, glibc's results, never a crash.
 #[test]
@@ -32,4 +35,60 @@ fn dlopen_copy_refuses() {
             );
         }
     }
+}
+
+/// A cancel never interrupts a syscall that is not a ptcancel cancellation point (glibc's
+/// `syscall()`, which on i386 also enters through the vDSO), and the call's result survives.
+#[test]
+fn foreign_syscalls_are_not_cancelled() {
+    let mut failures = vec![];
+    for build in builds(false) {
+        if build.mode == Some(Mode::EmulatedHelpers) && !emulated_mode_possible() {
+            continue;
+        }
+        let exe = compile("tests/special/not_ours.c", build, &[]);
+        let out = run(&exe, build, &["syscall"], 30);
+        if out.code != Some(0) {
+            failures.push(format!(
+                "[{}] {:?}: {}{}",
+                build.name(),
+                out.code,
+                out.stdout,
+                out.stderr
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// vDSO helpers that break their contract (tests/vdso/fake_vdso.c -DMISBEHAVE=1..5): ptcancel
+/// must not crash, must not cancel the call, and must not lose its result.
+#[test]
+fn misbehaving_vdso_helpers_are_not_trusted() {
+    if !arches().contains(&Arch::I386) {
+        return;
+    }
+    let mut failures = vec![];
+    for link in [Link::Preload, Link::Static] {
+        let build = Build {
+            arch: Arch::I386,
+            link,
+            mode: Some(Mode::KernelHelpers),
+        };
+        let exe = compile("tests/special/not_ours.c", build, &[]);
+        for misbehave in 1..=5 {
+            let fake = build_fake_vdso(misbehave);
+            let out = run_env(&exe, build, &["read"], &[("PTCANCEL_TEST_VDSO", &fake)], 30);
+            if out.code != Some(0) {
+                failures.push(format!(
+                    "[{}] misbehave={misbehave} {:?}: {}{}",
+                    build.name(),
+                    out.code,
+                    out.stdout,
+                    out.stderr
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

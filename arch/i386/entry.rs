@@ -114,13 +114,30 @@ pub unsafe fn abort_pending_call(uc: *mut c_void, ours: &super::CancelRange) -> 
     // SAFETY: `uc` is a valid ucontext_t; a plain copy of it.
     let saved = unsafe { core::ptr::read(uc as *const libc::ucontext_t) };
     // SAFETY: as above.
-    let aborted = unsafe { abort(uc) } == 0 && unsafe { super::context_pc(uc) } == ours.end;
+    let old_sp = unsafe { super::context_reg(uc, libc::REG_ESP) };
+    // SAFETY: as above.
+    let aborted = unsafe { abort(uc) } == 0 && unsafe { popped_to_thunk(uc, old_sp, ours) };
     if !aborted {
         // SAFETY: restores the copy taken above.
         unsafe { core::ptr::write(uc as *mut libc::ucontext_t, saved) };
         return None;
     }
     Some(ours.cancel)
+}
+
+/// Did the abort leave the thread where the contract says: at the thunk's return address, with
+/// the stack popped to the thunk's frame (whose top word is the entry it called)?
+///
+/// # Safety
+/// `uc` must be the handler's context, `old_sp` its stack pointer before the abort.
+unsafe fn popped_to_thunk(uc: *mut c_void, old_sp: usize, ours: &super::CancelRange) -> bool {
+    // SAFETY: the caller's contract.
+    let (pc, sp) = unsafe { (super::context_pc(uc), super::context_reg(uc, libc::REG_ESP)) };
+    // The entry pushes at most a few words: the thunk's frame is just above the old stack
+    // pointer, in memory the interrupted thread was using, so it can be read.
+    let near = sp > old_sp && sp - old_sp <= 64;
+    // SAFETY: `sp` lies in the live stack region checked above.
+    near && pc == ours.end && unsafe { *(sp as *const usize) } == super::syscall_entry()
 }
 
 // ---- Start-up: find the entry and pick the mode ---------------------------------------------

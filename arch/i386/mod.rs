@@ -202,6 +202,12 @@ fn syscall_entry_slot() -> *mut usize {
     &raw mut ptcancel_syscall_entry
 }
 
+/// The entry the thunk calls.
+fn syscall_entry() -> usize {
+    // SAFETY: written once at start-up before any thread is cancelled; a plain load after.
+    unsafe { syscall_entry_slot().read_volatile() }
+}
+
 /// The address of the int80 entry.
 fn int80_entry() -> usize {
     &raw const ptcancel_int80_entry as usize

@@ -13,7 +13,15 @@
  *   long __vdso_abort_pending_syscall(void *ucontext)
  *       if pending: pop the call frame (EIP = return address, ESP as just after the call
  *       returned), EAX = -EINTR, all other GPRs clobbered, return 0; else return -EINVAL.
+ *
+ * -DMISBEHAVE=N builds helpers that break the contract, which ptcancel must survive without
+ * cancelling anything or losing a result: 1 abort says 0 but does nothing; 2 abort jumps
+ * elsewhere; 3 abort pops the wrong number of words; 4 abort always fails; 5 the pending
+ * return address is off by one.
  */
+#ifndef MISBEHAVE
+#define MISBEHAVE 0
+#endif
 #define _GNU_SOURCE
 #include <signal.h>
 #include <sys/ucontext.h>
@@ -63,7 +71,7 @@ unsigned long __vdso_pending_syscall_return_address(const void *ctx)
     long pushed = pushed_at(uc->uc_mcontext.gregs[REG_EIP]);
     if (pushed < 0)
         return -1UL;
-    return *(const unsigned long *)(uc->uc_mcontext.gregs[REG_ESP] + 4 * pushed);
+    return *(const unsigned long *)(uc->uc_mcontext.gregs[REG_ESP] + 4 * pushed) + (MISBEHAVE == 5);
 }
 
 long __vdso_abort_pending_syscall(void *ctx)
@@ -71,12 +79,18 @@ long __vdso_abort_pending_syscall(void *ctx)
     ucontext_t *uc = ctx;
     greg_t *r = uc->uc_mcontext.gregs;
     long pushed = pushed_at(r[REG_EIP]);
-    if (pushed < 0)
+    if (pushed < 0 || MISBEHAVE == 4)
         return -EINVAL;
+    if (MISBEHAVE == 1)
+        return 0;
+    if (MISBEHAVE == 3)
+        pushed--;
     unsigned long sp = r[REG_ESP];
     r[REG_EIP] = *(const unsigned long *)(sp + 4 * pushed);
     r[REG_ESP] = sp + 4 * pushed + 4;
     r[REG_EAX] = -EINTR;
+    if (MISBEHAVE == 2)
+        r[REG_EIP] = 0x1000;
     /* "All other GPRs clobbered": make sure nobody relies on them. */
     r[REG_EBX] = r[REG_ECX] = r[REG_EDX] = r[REG_ESI] = r[REG_EDI] = r[REG_EBP] = 0x0badc0de;
     return 0;
