@@ -60,7 +60,7 @@ fn finds_kernel_vsyscall_in_the_live_vdso() {
 fn corpus_images_parse_or_fail_cleanly() {
     for entry in std::fs::read_dir(corpus_dir()).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "c") {
+        if path.extension().is_none_or(|e| e != "so") {
             continue;
         }
         let image = std::fs::read(&path).unwrap();
@@ -173,4 +173,104 @@ fn mutated_images_never_panic() {
         found > rounds,
         "only {found} successful lookups in {rounds} rounds"
     );
+}
+
+/// Rewrites every dynamic entry tagged `from` to tag `to` (e.g. to hide DT_GNU_HASH).
+fn retag(image: &mut [u8], from: u32, to: u32) -> usize {
+    let word =
+        |img: &[u8], at: usize| u32::from_le_bytes(img[at..at + 4].try_into().unwrap()) as usize;
+    let half =
+        |img: &[u8], at: usize| u16::from_le_bytes(img[at..at + 2].try_into().unwrap()) as usize;
+    let (phoff, phentsize, phnum) = (word(image, 28), half(image, 42), half(image, 44));
+    let mut changed = 0;
+    for i in 0..phnum {
+        let ph = phoff + i * phentsize;
+        if word(image, ph) != 2 {
+            continue; // not PT_DYNAMIC
+        }
+        let (offset, size) = (word(image, ph + 4), word(image, ph + 16));
+        for entry in (offset..offset + size).step_by(8) {
+            if word(image, entry) == from as usize {
+                image[entry..entry + 4].copy_from_slice(&to.to_le_bytes());
+                changed += 1;
+            }
+        }
+    }
+    changed
+}
+
+const DT_GNU_HASH: u32 = 0x6fff_fef5;
+const DT_HASH: u32 = 4;
+const DT_VERSYM: u32 = 0x6fff_fff0;
+const UNKNOWN_TAG: u32 = 0x6fff_fe00;
+
+#[test]
+fn sysv_hash_alone_finds_the_same_symbols() {
+    let (mut image, sysinfo) = live_vdso();
+    assert_eq!(
+        retag(&mut image, DT_GNU_HASH, UNKNOWN_TAG),
+        1,
+        "the live vDSO has DT_GNU_HASH"
+    );
+    let elf = Elf::parse(&image[..]).expect("DT_HASH is enough");
+    assert_eq!(
+        elf.lookup(b"__kernel_vsyscall", b"LINUX_2.5"),
+        Some(sysinfo)
+    );
+    assert_eq!(elf.lookup(b"__kernel_vsyscall", b"LINUX_2.6"), None);
+    assert!(elf.lookup(b"__vdso_time", b"LINUX_2.6").is_some());
+}
+
+#[test]
+fn no_hash_table_is_rejected() {
+    let (mut image, _) = live_vdso();
+    retag(&mut image, DT_GNU_HASH, UNKNOWN_TAG);
+    retag(&mut image, DT_HASH, UNKNOWN_TAG);
+    assert!(Elf::parse(&image[..]).is_none());
+}
+
+/// Without symbol versions (no DT_VERSYM) a name matches whatever version is asked for, as in
+/// the kernel's own reference parser.
+#[test]
+fn missing_symbol_versions_match_by_name() {
+    let (mut image, sysinfo) = live_vdso();
+    assert_eq!(retag(&mut image, DT_VERSYM, UNKNOWN_TAG), 1);
+    let elf = Elf::parse(&image[..]).unwrap();
+    assert_eq!(
+        elf.lookup(b"__kernel_vsyscall", b"LINUX_2.6"),
+        Some(sysinfo)
+    );
+}
+
+/// A cut image parses only as far as it goes: no lookup returns an address past the cut, and
+/// cuts inside the headers or tables fail outright.
+#[test]
+fn truncated_images_never_point_past_the_cut() {
+    let (image, sysinfo) = live_vdso();
+    for len in [
+        0,
+        4,
+        16,
+        51,
+        52,
+        100,
+        500,
+        1000,
+        sysinfo as usize,
+        sysinfo as usize + 1,
+        image.len() - 1,
+    ] {
+        let cut = &image[..len];
+        let found = Elf::parse(cut).and_then(|elf| elf.lookup(b"__kernel_vsyscall", b"LINUX_2.5"));
+        match found {
+            Some(at) => assert!(
+                (at as usize) < len && at == sysinfo,
+                "{len} bytes: found at {at}"
+            ),
+            None => assert!(
+                len <= sysinfo as usize || len < 1000,
+                "{len} bytes: the whole table is there"
+            ),
+        }
+    }
 }
