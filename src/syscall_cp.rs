@@ -5,6 +5,14 @@ use crate::glibc::{self, pthread_exit};
 use crate::state::{self, ThreadCancel};
 use crate::sys::{c_ret, syscall};
 
+/// A thunk's pending-syscall window `[begin, end)` and its cancel label, where the signal
+/// handler sends a thread caught inside the window (each arch lists its thunks' ranges).
+pub struct CancelRange {
+    pub begin: usize,
+    pub end: usize,
+    pub cancel: usize,
+}
+
 const EINTR: isize = libc::EINTR as isize;
 const ECANCELED: isize = libc::ECANCELED as isize;
 

@@ -429,20 +429,11 @@ pub fn check_agree(
     all.extend(builds(false));
     let mut reference_out: Option<(String, String)> = None;
     let mut failures = vec![];
-    for build in all {
-        if build.mode == Some(Mode::EmulatedHelpers) && !emulated_mode_possible() {
-            continue;
-        }
+    for build in runnable(all) {
         let exe = compile(source, build, extra);
         let out = run(&exe, build, &[], 60);
         if out.code != Some(0) {
-            failures.push(format!(
-                "{source} [{}] exited {:?}\n--- stdout\n{}--- stderr\n{}",
-                build.name(),
-                out.code,
-                out.stdout,
-                out.stderr
-            ));
+            failures.push(describe(source, build, &out));
             continue;
         }
         assert!(
@@ -497,25 +488,32 @@ fn diff(reference: &str, other: &str) -> String {
     out
 }
 
-/// Builds and runs `source` with ptcancel only (preload and static, every arch), for programs
+/// Builds and runs `source` (with `args`) with ptcancel only, in every build, for programs
 /// that check glibc-specific behaviour musl cannot run. Each must exit 0.
-pub fn check_ptcancel_builds(source: &str, extra: &[&str]) {
-    let mut failures = vec![];
-    for build in builds(false) {
-        if build.mode == Some(Mode::EmulatedHelpers) && !emulated_mode_possible() {
-            continue;
-        }
-        let exe = compile(source, build, extra);
-        let out = run(&exe, build, &[], 60);
-        if out.code != Some(0) {
-            failures.push(format!(
-                "{source} [{}] exited {:?}\n--- stdout\n{}--- stderr\n{}",
-                build.name(),
-                out.code,
-                out.stdout,
-                out.stderr
-            ));
-        }
-    }
+pub fn check_ptcancel_builds(source: &str, extra: &[&str], args: &[&str]) {
+    let failures: Vec<String> = runnable(builds(false))
+        .filter_map(|build| {
+            let out = run(&compile(source, build, extra), build, args, 60);
+            (out.code != Some(0)).then(|| describe(source, build, &out))
+        })
+        .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The builds that can run here: emulated-helpers mode needs a vDSO layout the library knows.
+pub fn runnable(builds: Vec<Build>) -> impl Iterator<Item = Build> {
+    builds
+        .into_iter()
+        .filter(|b| b.mode != Some(Mode::EmulatedHelpers) || emulated_mode_possible())
+}
+
+/// A failed run, for the assertion message.
+pub fn describe(source: &str, build: Build, out: &Outcome) -> String {
+    format!(
+        "{source} [{}] exited {:?}\n--- stdout\n{}--- stderr\n{}",
+        build.name(),
+        out.code,
+        out.stdout,
+        out.stderr
+    )
 }

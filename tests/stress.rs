@@ -5,7 +5,7 @@
 
 mod harness;
 
-use harness::{Arch, Build, Link, Mode, builds, compile, emulated_mode_possible, run};
+use harness::{Arch, Build, Link, builds, compile, run, runnable};
 
 fn rounds() -> String {
     std::env::var("PTCANCEL_STRESS_ROUNDS").unwrap_or_else(|_| "20000".into())
@@ -16,10 +16,7 @@ fn stress(name: &str) {
     let mut all = vec![Build::new(Arch::X86_64, Link::Musl)];
     all.extend(builds(false));
     let mut failures = vec![];
-    for build in all {
-        if build.mode == Some(Mode::EmulatedHelpers) && !emulated_mode_possible() {
-            continue;
-        }
+    for build in runnable(all) {
         let exe = compile(&source, build, &[]);
         let out = run(&exe, build, &[&rounds()], 300);
         let expected = format!("{name}: rounds={} lost=0", rounds());

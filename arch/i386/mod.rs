@@ -5,6 +5,8 @@
 use core::arch::{asm, global_asm};
 use core::ffi::c_void;
 
+pub use crate::syscall_cp::CancelRange;
+
 mod entry;
 pub use entry::{abort_pending_call, mode_name};
 
@@ -54,13 +56,6 @@ pub fn thread_pointer() -> usize {
 pub fn tls_offset() -> isize {
     // SAFETY: a leaf asm function with no side effects that returns an initial-exec offset.
     unsafe { ptcancel_tls_offset() }
-}
-
-/// A thunk's pending-syscall window and where the handler sends a thread caught inside it.
-pub struct CancelRange {
-    pub begin: usize,
-    pub end: usize,
-    pub cancel: usize,
 }
 
 /// The thunk's window: the flag check up to and including the call of the syscall entry.

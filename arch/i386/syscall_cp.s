@@ -65,6 +65,24 @@ ptcancel_int80_entry:
         ret
         .cfi_endproc
 
+# Drops the thunk's frame: the entry pointer and the four saved registers.
+.macro pop_thunk_frame
+        addl    $4, %esp
+        .cfi_adjust_cfa_offset -4
+        popl    %ebx
+        .cfi_adjust_cfa_offset -4
+        .cfi_restore %ebx
+        popl    %esi
+        .cfi_adjust_cfa_offset -4
+        .cfi_restore %esi
+        popl    %edi
+        .cfi_adjust_cfa_offset -4
+        .cfi_restore %edi
+        popl    %ebp
+        .cfi_adjust_cfa_offset -4
+        .cfi_restore %ebp
+.endm
+
 # isize ptcancel_syscall_cp(a, b, c, d, e, f, nr): raw kernel result, or {cancel_raw}'s.
 # The caller has already handled the DISABLE state.
         .globl  ptcancel_syscall_cp
@@ -106,39 +124,13 @@ ptcancel_cp_begin:
         .hidden ptcancel_cp_end
 ptcancel_cp_end:
         .cfi_remember_state
-        addl    $4, %esp
-        .cfi_adjust_cfa_offset -4
-        popl    %ebx
-        .cfi_adjust_cfa_offset -4
-        .cfi_restore %ebx
-        popl    %esi
-        .cfi_adjust_cfa_offset -4
-        .cfi_restore %esi
-        popl    %edi
-        .cfi_adjust_cfa_offset -4
-        .cfi_restore %edi
-        popl    %ebp
-        .cfi_adjust_cfa_offset -4
-        .cfi_restore %ebp
+        pop_thunk_frame
         ret
         .cfi_restore_state
         .globl  ptcancel_cp_cancel
         .hidden ptcancel_cp_cancel
 ptcancel_cp_cancel:
-        addl    $4, %esp
-        .cfi_adjust_cfa_offset -4
-        popl    %ebx
-        .cfi_adjust_cfa_offset -4
-        .cfi_restore %ebx
-        popl    %esi
-        .cfi_adjust_cfa_offset -4
-        .cfi_restore %esi
-        popl    %edi
-        .cfi_adjust_cfa_offset -4
-        .cfi_restore %edi
-        popl    %ebp
-        .cfi_adjust_cfa_offset -4
-        .cfi_restore %ebp
+        pop_thunk_frame
         jmp     {cancel_raw}
         .cfi_endproc
         .size   ptcancel_syscall_cp, .-ptcancel_syscall_cp

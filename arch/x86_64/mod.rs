@@ -5,6 +5,8 @@
 use core::arch::{asm, global_asm};
 use core::ffi::c_void;
 
+pub use crate::syscall_cp::CancelRange;
+
 global_asm!(
     include_str!("syscall_cp.s"),
     cancel_raw = sym crate::syscall_cp::cancel_raw,
@@ -52,13 +54,6 @@ pub fn thread_pointer() -> usize {
 pub fn tls_offset() -> isize {
     // SAFETY: a leaf asm function with no side effects that returns an initial-exec offset.
     unsafe { ptcancel_tls_offset() }
-}
-
-/// A thunk's pending-syscall window and where the handler sends a thread caught inside it.
-pub struct CancelRange {
-    pub begin: usize,
-    pub end: usize,
-    pub cancel: usize,
 }
 
 /// The windows of both thunks.
