@@ -148,15 +148,24 @@ pub unsafe fn syscall6(
     ret
 }
 
-/// Defines exported cancellation points that pass their C arguments to syscall `$nr`
-/// unchanged: a two-instruction naked trampoline into the shared fast thunk.
+/// Defines exported cancellation points that pass their C arguments to syscall `$nr`: a naked
+/// trampoline into the shared fast thunk. Optional `$setup` instructions first adjust
+/// registers (e.g. zero the arguments a shorter C call does not pass):
+/// `fast_point! { nr, ["xor r8d, r8d"] => name(args) -> ret; ... }`.
 macro_rules! fast_point {
-    ($nr:expr => $($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)+) => {$(
+    ($nr:expr => $($rest:tt)+) => {
+        $crate::arch::fast_point!($nr, [] => $($rest)+);
+    };
+    ($nr:expr, $setup:tt => $($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)+) => {$(
+        $crate::arch::fast_point!(@one $nr, $setup, $name($($arg: $ty),*) -> $ret);
+    )+};
+    (@one $nr:expr, [$($setup:literal),*], $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
         #[unsafe(naked)]
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
             core::arch::naked_asm!(
                 ".cfi_startproc",
+                $($setup,)*
                 "mov eax, {nr}",
                 "jmp {fast}",
                 ".cfi_endproc",
@@ -164,31 +173,9 @@ macro_rules! fast_point {
                 fast = sym $crate::arch::ptcancel_cp_fast,
             )
         }
-    )+};
+    };
 }
 pub(crate) use fast_point;
-
-/// As [`fast_point!`] for calls whose 5th and 6th syscall arguments are NULL
-/// (`recv` → `recvfrom`, `send` → `sendto`).
-macro_rules! fast_point_null56 {
-    ($nr:expr => $($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)+) => {$(
-        #[unsafe(naked)]
-        #[unsafe(no_mangle)]
-        pub unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
-            core::arch::naked_asm!(
-                ".cfi_startproc",
-                "xor r8d, r8d",
-                "xor r9d, r9d",
-                "mov eax, {nr}",
-                "jmp {fast}",
-                ".cfi_endproc",
-                nr = const $nr,
-                fast = sym $crate::arch::ptcancel_cp_fast,
-            )
-        }
-    )+};
-}
-pub(crate) use fast_point_null56;
 
 /// Exports `$name` as one of glibc's cleanup-buffer functions (`__cleanup_fct_attribute`,
 /// plain C on x86_64) implemented by `extern "C" fn $target(*mut c_void)`.

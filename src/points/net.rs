@@ -4,8 +4,7 @@ use core::ffi::{c_int, c_void};
 use libc::{msghdr, size_t, sockaddr, socklen_t, ssize_t};
 
 use crate::arch::fast_point;
-#[cfg(target_arch = "x86_64")]
-use crate::arch::fast_point_null56;
+
 
 #[cfg(target_arch = "x86_64")]
 fast_point! { libc::SYS_accept =>
@@ -22,7 +21,7 @@ fast_point! { libc::SYS_recvfrom =>
     recvfrom(fd: c_int, buf: *mut c_void, len: size_t, flags: c_int, addr: *mut sockaddr, alen: *mut socklen_t) -> ssize_t;
 }
 #[cfg(target_arch = "x86_64")]
-fast_point_null56! { libc::SYS_recvfrom =>
+fast_point! { libc::SYS_recvfrom, ["xor r8d, r8d", "xor r9d, r9d"] =>
     recv(fd: c_int, buf: *mut c_void, len: size_t, flags: c_int) -> ssize_t;
     __recv(fd: c_int, buf: *mut c_void, len: size_t, flags: c_int) -> ssize_t;
 }
@@ -33,7 +32,7 @@ fast_point! { libc::SYS_sendto =>
     sendto(fd: c_int, buf: *const c_void, len: size_t, flags: c_int, addr: *const sockaddr, alen: socklen_t) -> ssize_t;
 }
 #[cfg(target_arch = "x86_64")]
-fast_point_null56! { libc::SYS_sendto =>
+fast_point! { libc::SYS_sendto, ["xor r8d, r8d", "xor r9d, r9d"] =>
     send(fd: c_int, buf: *const c_void, len: size_t, flags: c_int) -> ssize_t;
     __send(fd: c_int, buf: *const c_void, len: size_t, flags: c_int) -> ssize_t;
 }
