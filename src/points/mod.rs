@@ -4,6 +4,7 @@
 
 mod io;
 mod net;
+mod sync;
 mod time;
 
 /// Exports C names for an internal function: naked tail jumps, so a name costs no call frame.
