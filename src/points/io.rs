@@ -5,7 +5,8 @@ use libc::{iovec, off_t, size_t, ssize_t};
 
 use super::alias;
 use crate::arch::fast_point;
-use crate::syscall_cp;
+use crate::sys::c_ret;
+use crate::syscall_cp::{self, syscall_cp};
 
 fast_point! { libc::SYS_read =>
     read(fd: c_int, buf: *mut c_void, count: size_t) -> ssize_t;
@@ -82,15 +83,13 @@ fast_point! { libc::SYS_creat =>
 
 /// i386's 32-bit-offset calls and the large-file names, which add O_LARGEFILE as glibc does.
 #[cfg(target_arch = "x86")]
+pub use i386::*;
+
+#[cfg(target_arch = "x86")]
 mod i386 {
     use super::*;
     use crate::sys::c_ret;
     use crate::syscall_cp::syscall_cp;
-
-    /// The kernel's (low, high) words of a 32-bit offset: the high word is its sign.
-    fn offset_words(offset: off_t) -> (usize, usize) {
-        (offset as usize, (offset >> 31) as usize)
-    }
 
     unsafe extern "C" fn pread_impl(
         fd: c_int,
@@ -98,7 +97,7 @@ mod i386 {
         count: size_t,
         offset: off_t,
     ) -> ssize_t {
-        let (low, high) = offset_words(offset);
+        let (low, high) = super::offset_words(offset.into());
         // SAFETY: the caller's buffer goes to the kernel, which validates it.
         c_ret(unsafe {
             syscall_cp(
@@ -123,7 +122,7 @@ mod i386 {
         count: size_t,
         offset: off_t,
     ) -> ssize_t {
-        let (low, high) = offset_words(offset);
+        let (low, high) = super::offset_words(offset.into());
         // SAFETY: as above.
         c_ret(unsafe {
             syscall_cp(
@@ -192,4 +191,87 @@ extern "C" fn close_impl(fd: c_int) -> c_int {
 alias! { close_impl =>
     close(fd: c_int) -> c_int;
     __close(fd: c_int) -> c_int;
+}
+
+fast_point! { libc::SYS_getrandom =>
+    getrandom(buf: *mut c_void, len: size_t, flags: c_uint) -> ssize_t;
+}
+
+// Vectored I/O at an offset. The kernel takes the offset as (low, high) words; on x86_64 the
+// high word is ignored, so preadv/pwritev go straight through.
+#[cfg(target_arch = "x86_64")]
+fast_point! { libc::SYS_preadv =>
+    preadv(fd: c_int, iov: *const iovec, count: c_int, offset: off_t) -> ssize_t;
+    preadv64(fd: c_int, iov: *const iovec, count: c_int, offset: off_t) -> ssize_t;
+}
+#[cfg(target_arch = "x86_64")]
+fast_point! { libc::SYS_pwritev =>
+    pwritev(fd: c_int, iov: *const iovec, count: c_int, offset: off_t) -> ssize_t;
+    pwritev64(fd: c_int, iov: *const iovec, count: c_int, offset: off_t) -> ssize_t;
+}
+// i386: a 64-bit offset's stack words are already (low, high).
+#[cfg(target_arch = "x86")]
+fast_point! { libc::SYS_preadv =>
+    preadv64(fd: c_int, iov: *const iovec, count: c_int, offset: libc::off64_t) -> ssize_t;
+}
+#[cfg(target_arch = "x86")]
+fast_point! { libc::SYS_pwritev =>
+    pwritev64(fd: c_int, iov: *const iovec, count: c_int, offset: libc::off64_t) -> ssize_t;
+}
+
+/// A file offset as the kernel's pread64/preadv/preadv2 family takes it: (low, high) words.
+/// On x86_64 the low word is the whole offset and the kernel ignores the high one.
+fn offset_words(offset: i64) -> (usize, usize) {
+    (offset as usize, ((offset as u64) >> 32) as usize)
+}
+
+fn rw_v2(nr: libc::c_long, fd: c_int, iov: *const iovec, count: c_int, offset: i64, flags: c_int) -> ssize_t {
+    let (low, high) = offset_words(offset);
+    // SAFETY: the caller's vector goes to the kernel, which validates it.
+    c_ret(unsafe { syscall_cp(nr, fd as usize, iov as usize, count as usize, low, high, flags as usize) })
+}
+
+/// `preadv2`/`pwritev2`: offset -1 means the file position (so they block on pipes like readv).
+extern "C" fn preadv2_impl(fd: c_int, iov: *const iovec, count: c_int, offset: off_t, flags: c_int) -> ssize_t {
+    rw_v2(libc::SYS_preadv2, fd, iov, count, offset.into(), flags)
+}
+extern "C" fn pwritev2_impl(fd: c_int, iov: *const iovec, count: c_int, offset: off_t, flags: c_int) -> ssize_t {
+    rw_v2(libc::SYS_pwritev2, fd, iov, count, offset.into(), flags)
+}
+#[cfg(target_arch = "x86_64")]
+alias! { preadv2_impl =>
+    preadv2(fd: c_int, iov: *const iovec, count: c_int, offset: off_t, flags: c_int) -> ssize_t;
+    preadv64v2(fd: c_int, iov: *const iovec, count: c_int, offset: off_t, flags: c_int) -> ssize_t;
+}
+#[cfg(target_arch = "x86_64")]
+alias! { pwritev2_impl =>
+    pwritev2(fd: c_int, iov: *const iovec, count: c_int, offset: off_t, flags: c_int) -> ssize_t;
+    pwritev64v2(fd: c_int, iov: *const iovec, count: c_int, offset: off_t, flags: c_int) -> ssize_t;
+}
+#[cfg(target_arch = "x86")]
+alias! { preadv2_impl => preadv2(fd: c_int, iov: *const iovec, count: c_int, offset: off_t, flags: c_int) -> ssize_t; }
+#[cfg(target_arch = "x86")]
+alias! { pwritev2_impl => pwritev2(fd: c_int, iov: *const iovec, count: c_int, offset: off_t, flags: c_int) -> ssize_t; }
+
+/// i386's 64-bit-offset and 32-bit-offset vectored calls.
+#[cfg(target_arch = "x86")]
+mod i386_vectored {
+    use super::*;
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn preadv64v2(fd: c_int, iov: *const iovec, count: c_int, offset: libc::off64_t, flags: c_int) -> ssize_t {
+        rw_v2(libc::SYS_preadv2, fd, iov, count, offset, flags)
+    }
+    #[unsafe(no_mangle)]
+    pub extern "C" fn pwritev64v2(fd: c_int, iov: *const iovec, count: c_int, offset: libc::off64_t, flags: c_int) -> ssize_t {
+        rw_v2(libc::SYS_pwritev2, fd, iov, count, offset, flags)
+    }
+    #[unsafe(no_mangle)]
+    pub extern "C" fn preadv(fd: c_int, iov: *const iovec, count: c_int, offset: off_t) -> ssize_t {
+        rw_v2(libc::SYS_preadv, fd, iov, count, offset.into(), 0)
+    }
+    #[unsafe(no_mangle)]
+    pub extern "C" fn pwritev(fd: c_int, iov: *const iovec, count: c_int, offset: off_t) -> ssize_t {
+        rw_v2(libc::SYS_pwritev, fd, iov, count, offset.into(), 0)
+    }
 }

@@ -3,7 +3,12 @@
 //! are Rust functions over [`crate::syscall_cp::syscall_cp`].
 
 mod io;
+mod event;
+mod fortify;
+mod ipc;
 mod net;
+mod process;
+mod signal;
 mod sync;
 mod time;
 
@@ -20,3 +25,13 @@ macro_rules! alias {
     )+};
 }
 pub(crate) use alias;
+
+/// glibc's `struct __timespec64` on i386 (`_TIME_BITS=64`): what the kernel's time64 syscalls
+/// take as `struct __kernel_timespec`.
+#[cfg(target_arch = "x86")]
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Timespec64 {
+    pub tv_sec: i64,
+    pub tv_nsec: i64,
+}

@@ -43,6 +43,9 @@ fast_point! { libc::SYS_sendmsg =>
 /// i386 has no accept, recv or send syscalls (only socketcall): their fuller siblings, with the
 /// extra arguments zero, do the same.
 #[cfg(target_arch = "x86")]
+pub use i386::*;
+
+#[cfg(target_arch = "x86")]
 mod i386 {
     use super::*;
     use crate::points::alias;
@@ -112,4 +115,13 @@ mod i386 {
         send(fd: c_int, buf: *const c_void, len: size_t, flags: c_int) -> ssize_t;
         __send(fd: c_int, buf: *const c_void, len: size_t, flags: c_int) -> ssize_t;
     }
+}
+
+// The kernel updates recvmmsg's timeout to the time left, as glibc's does on x86_64.
+fast_point! { libc::SYS_recvmmsg =>
+    recvmmsg(fd: c_int, msgs: *mut libc::mmsghdr, count: libc::c_uint, flags: c_int, timeout: *mut libc::timespec) -> c_int;
+}
+fast_point! { libc::SYS_sendmmsg =>
+    sendmmsg(fd: c_int, msgs: *mut libc::mmsghdr, count: libc::c_uint, flags: c_int) -> c_int;
+    __sendmmsg(fd: c_int, msgs: *mut libc::mmsghdr, count: libc::c_uint, flags: c_int) -> c_int;
 }
