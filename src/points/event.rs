@@ -16,25 +16,59 @@ fast_point! { libc::SYS_epoll_wait =>
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn epoll_pwait(epfd: c_int, events: *mut epoll_event, max: c_int, timeout: c_int, mask: *const sigset_t) -> c_int {
+pub extern "C" fn epoll_pwait(
+    epfd: c_int,
+    events: *mut epoll_event,
+    max: c_int,
+    timeout: c_int,
+    mask: *const sigset_t,
+) -> c_int {
     // SAFETY: the caller's pointers go to the kernel, which validates them.
     c_ret(unsafe {
-        syscall_cp(libc::SYS_epoll_pwait, epfd as usize, events as usize, max as usize, timeout as usize, mask as usize, KERNEL_SIGSET_SIZE)
+        syscall_cp(
+            libc::SYS_epoll_pwait,
+            epfd as usize,
+            events as usize,
+            max as usize,
+            timeout as usize,
+            mask as usize,
+            KERNEL_SIGSET_SIZE,
+        )
     }) as c_int
 }
 
 const SYS_EPOLL_PWAIT2: libc::c_long = 441;
 
 /// epoll_pwait2's kernel timeout is a 64-bit `struct __kernel_timespec` on every arch.
-fn epoll_pwait2_raw(epfd: c_int, events: *mut epoll_event, max: c_int, timeout: usize, mask: *const sigset_t) -> c_int {
+fn epoll_pwait2_raw(
+    epfd: c_int,
+    events: *mut epoll_event,
+    max: c_int,
+    timeout: usize,
+    mask: *const sigset_t,
+) -> c_int {
     // SAFETY: as above.
     c_ret(unsafe {
-        syscall_cp(SYS_EPOLL_PWAIT2, epfd as usize, events as usize, max as usize, timeout, mask as usize, KERNEL_SIGSET_SIZE)
+        syscall_cp(
+            SYS_EPOLL_PWAIT2,
+            epfd as usize,
+            events as usize,
+            max as usize,
+            timeout,
+            mask as usize,
+            KERNEL_SIGSET_SIZE,
+        )
     }) as c_int
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn epoll_pwait2(epfd: c_int, events: *mut epoll_event, max: c_int, timeout: *const timespec, mask: *const sigset_t) -> c_int {
+pub extern "C" fn epoll_pwait2(
+    epfd: c_int,
+    events: *mut epoll_event,
+    max: c_int,
+    timeout: *const timespec,
+    mask: *const sigset_t,
+) -> c_int {
     #[cfg(target_arch = "x86_64")]
     return epoll_pwait2_raw(epfd, events, max, timeout as usize, mask);
     #[cfg(target_arch = "x86")]
@@ -42,10 +76,19 @@ pub extern "C" fn epoll_pwait2(epfd: c_int, events: *mut epoll_event, max: c_int
         // Widen the 32-bit timespec; a bad pointer is EFAULT, as from the kernel.
         let wide = match (!timeout.is_null()).then(|| unsafe { copy_in(timeout) }) {
             None => None,
-            Some(Ok(t)) => Some(super::Timespec64 { tv_sec: t.tv_sec.into(), tv_nsec: t.tv_nsec.into() }),
+            Some(Ok(t)) => Some(super::Timespec64 {
+                tv_sec: t.tv_sec.into(),
+                tv_nsec: t.tv_nsec.into(),
+            }),
             Some(Err(errno)) => return c_ret(-(errno as isize)) as c_int,
         };
-        epoll_pwait2_raw(epfd, events, max, wide.as_ref().map_or(0, |t| t as *const _ as usize), mask)
+        epoll_pwait2_raw(
+            epfd,
+            events,
+            max,
+            wide.as_ref().map_or(0, |t| t as *const _ as usize),
+            mask,
+        )
     }
 }
 
@@ -70,11 +113,20 @@ unsafe extern "C" {
 }
 
 /// Nanoseconds on the monotonic clock.
-fn monotonic_ns() -> i128 {
-    let mut now = timespec { tv_sec: 0, tv_nsec: 0 };
+fn monotonic_ns() -> i64 {
+    let mut now = timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `now` is valid for writing.
     unsafe { clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
-    now.tv_sec as i128 * 1_000_000_000 + now.tv_nsec as i128
+    to_ns(now.tv_sec.into(), now.tv_nsec.into())
+}
+
+/// Seconds and nanoseconds as nanoseconds, saturating (i64 covers 292 years). No i128: its
+/// compiler_builtins helpers would drag unwinding glue into the library.
+fn to_ns(sec: i64, nsec: i64) -> i64 {
+    sec.saturating_mul(1_000_000_000).saturating_add(nsec)
 }
 
 /// `aio_suspend`: waits until one of the listed requests is no longer in progress.
@@ -83,9 +135,9 @@ fn monotonic_ns() -> i128 {
 /// lists we cannot join, so this polls `aio_error` with cancellable sleeps that back off from
 /// 20 µs to 5 ms: a completion is noticed at most 5 ms late. Interrupted by a signal: EINTR;
 /// timed out: EAGAIN; no request in progress: 0 at once (as glibc).
-fn aio_suspend_polling(list: *const *const aiocb, count: c_int, timeout_ns: Option<i128>) -> c_int {
-    let deadline = timeout_ns.map(|t| monotonic_ns() + t);
-    let mut pause_ns: i128 = 20_000;
+fn aio_suspend_polling(list: *const *const aiocb, count: c_int, timeout_ns: Option<i64>) -> c_int {
+    let deadline = timeout_ns.map(|t| monotonic_ns().saturating_add(t));
+    let mut pause_ns: i64 = 20_000;
     loop {
         let mut in_progress = false;
         for i in 0..count.max(0) as usize {
@@ -112,7 +164,10 @@ fn aio_suspend_polling(list: *const *const aiocb, count: c_int, timeout_ns: Opti
             }
             nap = nap.min(left);
         }
-        let ts = timespec { tv_sec: (nap / 1_000_000_000) as _, tv_nsec: (nap % 1_000_000_000) as _ };
+        let ts = timespec {
+            tv_sec: (nap / 1_000_000_000) as _,
+            tv_nsec: (nap % 1_000_000_000) as _,
+        };
         // SAFETY: `ts` is valid for reading. The cancellation point is here.
         let raw = unsafe { syscall_cp(libc::SYS_nanosleep, &raw const ts as usize, 0, 0, 0, 0, 0) };
         if raw < 0 {
@@ -123,7 +178,10 @@ fn aio_suspend_polling(list: *const *const aiocb, count: c_int, timeout_ns: Opti
 }
 
 /// The timeout in nanoseconds, read through the kernel (a bad pointer is EFAULT).
-fn timeout_ns<T: Copy>(timeout: *const T, parts: impl Fn(T) -> (i64, i64)) -> Result<Option<i128>, c_int> {
+fn timeout_ns<T: Copy>(
+    timeout: *const T,
+    parts: impl Fn(T) -> (i64, i64),
+) -> Result<Option<i64>, c_int> {
     if timeout.is_null() {
         return Ok(None);
     }
@@ -132,10 +190,14 @@ fn timeout_ns<T: Copy>(timeout: *const T, parts: impl Fn(T) -> (i64, i64)) -> Re
     if !(0..1_000_000_000).contains(&nsec) {
         return Err(libc::EINVAL);
     }
-    Ok(Some(sec as i128 * 1_000_000_000 + nsec as i128))
+    Ok(Some(to_ns(sec, nsec)))
 }
 
-extern "C" fn aio_suspend_impl(list: *const *const aiocb, count: c_int, timeout: *const timespec) -> c_int {
+extern "C" fn aio_suspend_impl(
+    list: *const *const aiocb,
+    count: c_int,
+    timeout: *const timespec,
+) -> c_int {
     match timeout_ns(timeout, |t: timespec| (t.tv_sec.into(), t.tv_nsec.into())) {
         Ok(ns) => aio_suspend_polling(list, count, ns),
         Err(errno) => c_ret(-(errno as isize)) as c_int,
@@ -149,7 +211,11 @@ super::alias! { aio_suspend_impl =>
 /// i386 `_TIME_BITS=64` entry point.
 #[cfg(target_arch = "x86")]
 #[unsafe(no_mangle)]
-pub extern "C" fn __aio_suspend_time64(list: *const *const aiocb, count: c_int, timeout: *const super::Timespec64) -> c_int {
+pub extern "C" fn __aio_suspend_time64(
+    list: *const *const aiocb,
+    count: c_int,
+    timeout: *const super::Timespec64,
+) -> c_int {
     match timeout_ns(timeout, |t: super::Timespec64| (t.tv_sec, t.tv_nsec)) {
         Ok(ns) => aio_suspend_polling(list, count, ns),
         Err(errno) => c_ret(-(errno as isize)) as c_int,

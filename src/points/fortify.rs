@@ -3,7 +3,7 @@
 //! with glibc's message.
 
 use core::ffi::{c_char, c_int, c_void};
-use libc::{nfds_t, off_t, pollfd, size_t, sigset_t, sockaddr, socklen_t, ssize_t, timespec};
+use libc::{nfds_t, off_t, pollfd, sigset_t, size_t, sockaddr, socklen_t, ssize_t, timespec};
 
 use super::{io, net, time};
 
@@ -17,7 +17,11 @@ unsafe extern "C" {
 fn fortify_fail(message: &core::ffi::CStr) -> ! {
     // SAFETY: RTLD_DEFAULT lookup with NUL-terminated names; the function takes a C string.
     unsafe {
-        let f = dlvsym(core::ptr::null_mut(), c"__fortify_fail".as_ptr(), c"GLIBC_PRIVATE".as_ptr());
+        let f = dlvsym(
+            core::ptr::null_mut(),
+            c"__fortify_fail".as_ptr(),
+            c"GLIBC_PRIVATE".as_ptr(),
+        );
         if !f.is_null() {
             let f: extern "C" fn(*const c_char) -> ! = core::mem::transmute(f);
             f(message.as_ptr());
@@ -34,28 +38,51 @@ fn check(fits: bool) {
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn __read_chk(fd: c_int, buf: *mut c_void, count: size_t, buflen: size_t) -> ssize_t {
+pub unsafe extern "C" fn __read_chk(
+    fd: c_int,
+    buf: *mut c_void,
+    count: size_t,
+    buflen: size_t,
+) -> ssize_t {
     check(count <= buflen);
     // SAFETY: the caller's arguments, checked as glibc checks them.
     unsafe { io::read(fd, buf, count) }
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn __pread_chk(fd: c_int, buf: *mut c_void, count: size_t, offset: off_t, buflen: size_t) -> ssize_t {
+pub unsafe extern "C" fn __pread_chk(
+    fd: c_int,
+    buf: *mut c_void,
+    count: size_t,
+    offset: off_t,
+    buflen: size_t,
+) -> ssize_t {
     check(count <= buflen);
     // SAFETY: as above.
     unsafe { io::pread(fd, buf, count, offset) }
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn __pread64_chk(fd: c_int, buf: *mut c_void, count: size_t, offset: libc::off64_t, buflen: size_t) -> ssize_t {
+pub unsafe extern "C" fn __pread64_chk(
+    fd: c_int,
+    buf: *mut c_void,
+    count: size_t,
+    offset: libc::off64_t,
+    buflen: size_t,
+) -> ssize_t {
     check(count <= buflen);
     // SAFETY: as above.
     unsafe { io::pread64(fd, buf, count, offset) }
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn __recv_chk(fd: c_int, buf: *mut c_void, len: size_t, buflen: size_t, flags: c_int) -> ssize_t {
+pub unsafe extern "C" fn __recv_chk(
+    fd: c_int,
+    buf: *mut c_void,
+    len: size_t,
+    buflen: size_t,
+    flags: c_int,
+) -> ssize_t {
     check(len <= buflen);
     // SAFETY: as above.
     unsafe { net::recv(fd, buf, len, flags) }
@@ -77,7 +104,12 @@ pub unsafe extern "C" fn __recvfrom_chk(
 }
 
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn __poll_chk(fds: *mut pollfd, nfds: nfds_t, timeout: c_int, fdslen: size_t) -> c_int {
+pub unsafe extern "C" fn __poll_chk(
+    fds: *mut pollfd,
+    nfds: nfds_t,
+    timeout: c_int,
+    fdslen: size_t,
+) -> c_int {
     check(fdslen / core::mem::size_of::<pollfd>() >= nfds as size_t);
     // SAFETY: as above.
     unsafe { time::poll(fds, nfds, timeout) }

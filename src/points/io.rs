@@ -225,17 +225,46 @@ fn offset_words(offset: i64) -> (usize, usize) {
     (offset as usize, ((offset as u64) >> 32) as usize)
 }
 
-fn rw_v2(nr: libc::c_long, fd: c_int, iov: *const iovec, count: c_int, offset: i64, flags: c_int) -> ssize_t {
+fn rw_v2(
+    nr: libc::c_long,
+    fd: c_int,
+    iov: *const iovec,
+    count: c_int,
+    offset: i64,
+    flags: c_int,
+) -> ssize_t {
     let (low, high) = offset_words(offset);
     // SAFETY: the caller's vector goes to the kernel, which validates it.
-    c_ret(unsafe { syscall_cp(nr, fd as usize, iov as usize, count as usize, low, high, flags as usize) })
+    c_ret(unsafe {
+        syscall_cp(
+            nr,
+            fd as usize,
+            iov as usize,
+            count as usize,
+            low,
+            high,
+            flags as usize,
+        )
+    })
 }
 
 /// `preadv2`/`pwritev2`: offset -1 means the file position (so they block on pipes like readv).
-extern "C" fn preadv2_impl(fd: c_int, iov: *const iovec, count: c_int, offset: off_t, flags: c_int) -> ssize_t {
+extern "C" fn preadv2_impl(
+    fd: c_int,
+    iov: *const iovec,
+    count: c_int,
+    offset: off_t,
+    flags: c_int,
+) -> ssize_t {
     rw_v2(libc::SYS_preadv2, fd, iov, count, offset.into(), flags)
 }
-extern "C" fn pwritev2_impl(fd: c_int, iov: *const iovec, count: c_int, offset: off_t, flags: c_int) -> ssize_t {
+extern "C" fn pwritev2_impl(
+    fd: c_int,
+    iov: *const iovec,
+    count: c_int,
+    offset: off_t,
+    flags: c_int,
+) -> ssize_t {
     rw_v2(libc::SYS_pwritev2, fd, iov, count, offset.into(), flags)
 }
 #[cfg(target_arch = "x86_64")]
@@ -259,11 +288,23 @@ mod i386_vectored {
     use super::*;
 
     #[unsafe(no_mangle)]
-    pub extern "C" fn preadv64v2(fd: c_int, iov: *const iovec, count: c_int, offset: libc::off64_t, flags: c_int) -> ssize_t {
+    pub extern "C" fn preadv64v2(
+        fd: c_int,
+        iov: *const iovec,
+        count: c_int,
+        offset: libc::off64_t,
+        flags: c_int,
+    ) -> ssize_t {
         rw_v2(libc::SYS_preadv2, fd, iov, count, offset, flags)
     }
     #[unsafe(no_mangle)]
-    pub extern "C" fn pwritev64v2(fd: c_int, iov: *const iovec, count: c_int, offset: libc::off64_t, flags: c_int) -> ssize_t {
+    pub extern "C" fn pwritev64v2(
+        fd: c_int,
+        iov: *const iovec,
+        count: c_int,
+        offset: libc::off64_t,
+        flags: c_int,
+    ) -> ssize_t {
         rw_v2(libc::SYS_pwritev2, fd, iov, count, offset, flags)
     }
     #[unsafe(no_mangle)]
@@ -271,7 +312,12 @@ mod i386_vectored {
         rw_v2(libc::SYS_preadv, fd, iov, count, offset.into(), 0)
     }
     #[unsafe(no_mangle)]
-    pub extern "C" fn pwritev(fd: c_int, iov: *const iovec, count: c_int, offset: off_t) -> ssize_t {
+    pub extern "C" fn pwritev(
+        fd: c_int,
+        iov: *const iovec,
+        count: c_int,
+        offset: off_t,
+    ) -> ssize_t {
         rw_v2(libc::SYS_pwritev, fd, iov, count, offset.into(), 0)
     }
 }

@@ -17,16 +17,41 @@ fast_point! { libc::SYS_mq_timedsend =>
 
 /// `mq_receive`: mq_timedreceive without a timeout.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn mq_receive(q: mqd_t, buf: *mut c_char, len: size_t, prio: *mut c_uint) -> ssize_t {
+pub unsafe extern "C" fn mq_receive(
+    q: mqd_t,
+    buf: *mut c_char,
+    len: size_t,
+    prio: *mut c_uint,
+) -> ssize_t {
     // SAFETY: the caller's pointers go to the kernel, which validates them.
-    c_ret(unsafe { syscall_cp(libc::SYS_mq_timedreceive, q as usize, buf as usize, len, prio as usize, 0, 0) })
+    c_ret(unsafe {
+        syscall_cp(
+            libc::SYS_mq_timedreceive,
+            q as usize,
+            buf as usize,
+            len,
+            prio as usize,
+            0,
+            0,
+        )
+    })
 }
 
 /// `mq_send`: mq_timedsend without a timeout.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mq_send(q: mqd_t, buf: *const c_char, len: size_t, prio: c_uint) -> c_int {
     // SAFETY: as above.
-    c_ret(unsafe { syscall_cp(libc::SYS_mq_timedsend, q as usize, buf as usize, len, prio as usize, 0, 0) }) as c_int
+    c_ret(unsafe {
+        syscall_cp(
+            libc::SYS_mq_timedsend,
+            q as usize,
+            buf as usize,
+            len,
+            prio as usize,
+            0,
+            0,
+        )
+    }) as c_int
 }
 
 /// System V message syscalls: direct on x86_64; on i386 the direct calls of Linux 5.1+ (the
@@ -40,9 +65,25 @@ const SYS_MSGSND: c_long = 400;
 #[cfg(target_arch = "x86")]
 const SYS_MSGRCV: c_long = 401;
 
-extern "C" fn msgrcv_impl(id: c_int, msg: *mut c_void, size: size_t, kind: c_long, flags: c_int) -> ssize_t {
+extern "C" fn msgrcv_impl(
+    id: c_int,
+    msg: *mut c_void,
+    size: size_t,
+    kind: c_long,
+    flags: c_int,
+) -> ssize_t {
     // SAFETY: the caller's buffer goes to the kernel, which validates it.
-    c_ret(unsafe { syscall_cp(SYS_MSGRCV, id as usize, msg as usize, size, kind as usize, flags as usize, 0) })
+    c_ret(unsafe {
+        syscall_cp(
+            SYS_MSGRCV,
+            id as usize,
+            msg as usize,
+            size,
+            kind as usize,
+            flags as usize,
+            0,
+        )
+    })
 }
 alias! { msgrcv_impl =>
     msgrcv(id: c_int, msg: *mut c_void, size: size_t, kind: c_long, flags: c_int) -> ssize_t;
@@ -51,7 +92,17 @@ alias! { msgrcv_impl =>
 
 extern "C" fn msgsnd_impl(id: c_int, msg: *const c_void, size: size_t, flags: c_int) -> c_int {
     // SAFETY: as above.
-    c_ret(unsafe { syscall_cp(SYS_MSGSND, id as usize, msg as usize, size, flags as usize, 0, 0) }) as c_int
+    c_ret(unsafe {
+        syscall_cp(
+            SYS_MSGSND,
+            id as usize,
+            msg as usize,
+            size,
+            flags as usize,
+            0,
+            0,
+        )
+    }) as c_int
 }
 alias! { msgsnd_impl =>
     msgsnd(id: c_int, msg: *const c_void, size: size_t, flags: c_int) -> c_int;

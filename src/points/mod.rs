@@ -2,15 +2,21 @@
 //! are two-instruction trampolines into the arch fast thunk (`arch::fast_point!`); the others
 //! are Rust functions over [`crate::syscall_cp::syscall_cp`].
 
-mod io;
+// time_t, off_t and friends are 64-bit on x86_64 and 32-bit on i386: the conversions that
+// widen them on i386 are no-ops on x86_64.
+#![allow(clippy::useless_conversion)]
+
 mod event;
 mod fortify;
+mod io;
 mod ipc;
 mod net;
 mod process;
 mod signal;
 mod sync;
 mod time;
+#[cfg(target_arch = "x86")]
+mod time64;
 
 /// Exports C names for an internal function: naked tail jumps, so a name costs no call frame.
 /// The target is not itself exported, so the jump binds to it even where the exported names

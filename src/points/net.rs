@@ -5,7 +5,6 @@ use libc::{msghdr, size_t, sockaddr, socklen_t, ssize_t};
 
 use crate::arch::fast_point;
 
-
 #[cfg(target_arch = "x86_64")]
 fast_point! { libc::SYS_accept =>
     accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int;
@@ -124,4 +123,14 @@ fast_point! { libc::SYS_recvmmsg =>
 fast_point! { libc::SYS_sendmmsg =>
     sendmmsg(fd: c_int, msgs: *mut libc::mmsghdr, count: libc::c_uint, flags: c_int) -> c_int;
     __sendmmsg(fd: c_int, msgs: *mut libc::mmsghdr, count: libc::c_uint, flags: c_int) -> c_int;
+}
+
+// i386 `_TIME_BITS=64` names that glibc gives the same functions.
+#[cfg(target_arch = "x86")]
+fast_point! { libc::SYS_sendmsg =>
+    __sendmsg64(fd: c_int, msg: *const msghdr, flags: c_int) -> ssize_t;
+}
+#[cfg(target_arch = "x86")]
+fast_point! { libc::SYS_sendmmsg =>
+    __sendmmsg64(fd: c_int, msgs: *mut libc::mmsghdr, count: libc::c_uint, flags: c_int) -> c_int;
 }

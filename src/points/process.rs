@@ -14,8 +14,17 @@ fast_point! { libc::SYS_wait4 =>
 
 fn wait4_cp(pid: pid_t, status: *mut c_int, options: c_int, usage: *mut rusage) -> pid_t {
     // SAFETY: the caller's pointers go to the kernel, which validates them.
-    c_ret(unsafe { syscall_cp(libc::SYS_wait4, pid as usize, status as usize, options as usize, usage as usize, 0, 0) })
-        as pid_t
+    c_ret(unsafe {
+        syscall_cp(
+            libc::SYS_wait4,
+            pid as usize,
+            status as usize,
+            options as usize,
+            usage as usize,
+            0,
+            0,
+        )
+    }) as pid_t
 }
 
 extern "C" fn waitpid_impl(pid: pid_t, status: *mut c_int, options: c_int) -> pid_t {
@@ -42,7 +51,17 @@ pub extern "C" fn wait3(status: *mut c_int, options: c_int, usage: *mut rusage) 
 #[unsafe(no_mangle)]
 pub extern "C" fn waitid(kind: idtype_t, id: id_t, info: *mut siginfo_t, options: c_int) -> c_int {
     // SAFETY: as above; the kernel's 5th argument (rusage) is NULL.
-    c_ret(unsafe { syscall_cp(libc::SYS_waitid, kind as usize, id as usize, info as usize, options as usize, 0, 0) }) as c_int
+    c_ret(unsafe {
+        syscall_cp(
+            libc::SYS_waitid,
+            kind as usize,
+            id as usize,
+            info as usize,
+            options as usize,
+            0,
+            0,
+        )
+    }) as c_int
 }
 
 unsafe extern "C" {
@@ -60,7 +79,8 @@ extern "C" fn system_impl(command: *const c_char) -> c_int {
         return -1;
     }
     // SAFETY: glibc's `int system(const char *)`.
-    let libc_system: extern "C" fn(*const c_char) -> c_int = unsafe { core::mem::transmute(libc_system) };
+    let libc_system: extern "C" fn(*const c_char) -> c_int =
+        unsafe { core::mem::transmute(libc_system) };
     libc_system(command)
 }
 alias! { system_impl =>

@@ -16,7 +16,17 @@ fast_point! { libc::SYS_pause => pause() -> c_int; }
 
 extern "C" fn sigsuspend_impl(mask: *const sigset_t) -> c_int {
     // SAFETY: the kernel reads the mask and validates the pointer.
-    c_ret(unsafe { syscall_cp(libc::SYS_rt_sigsuspend, mask as usize, KERNEL_SIGSET_SIZE, 0, 0, 0, 0) }) as c_int
+    c_ret(unsafe {
+        syscall_cp(
+            libc::SYS_rt_sigsuspend,
+            mask as usize,
+            KERNEL_SIGSET_SIZE,
+            0,
+            0,
+            0,
+            0,
+        )
+    }) as c_int
 }
 alias! { sigsuspend_impl =>
     sigsuspend(mask: *const sigset_t) -> c_int;
@@ -35,7 +45,15 @@ pub extern "C" fn __sigpause(sig_or_mask: c_int, is_sig: c_int) -> c_int {
             return -1;
         }
         // SAFETY: reads the current mask into `mask`.
-        unsafe { syscall!(libc::SYS_rt_sigprocmask, libc::SIG_BLOCK, 0, mask.as_mut_ptr(), KERNEL_SIGSET_SIZE) };
+        unsafe {
+            syscall!(
+                libc::SYS_rt_sigprocmask,
+                libc::SIG_BLOCK,
+                0,
+                mask.as_mut_ptr(),
+                KERNEL_SIGSET_SIZE
+            )
+        };
         mask[0] &= !(1u64 << (sig_or_mask - 1));
     } else {
         mask[0] = sig_or_mask as u32 as u64;
@@ -56,9 +74,24 @@ pub extern "C" fn __xpg_sigpause(sig: c_int) -> c_int {
 }
 
 /// `sigtimedwait`, with glibc's fix-up: a signal sent with tkill/tgkill reports SI_USER.
-fn timed_wait(nr: libc::c_long, set: *const sigset_t, info: *mut siginfo_t, timeout: usize) -> c_int {
+fn timed_wait(
+    nr: libc::c_long,
+    set: *const sigset_t,
+    info: *mut siginfo_t,
+    timeout: usize,
+) -> c_int {
     // SAFETY: the caller's pointers go to the kernel, which validates them.
-    let raw = unsafe { syscall_cp(nr, set as usize, info as usize, timeout, KERNEL_SIGSET_SIZE, 0, 0) };
+    let raw = unsafe {
+        syscall_cp(
+            nr,
+            set as usize,
+            info as usize,
+            timeout,
+            KERNEL_SIGSET_SIZE,
+            0,
+            0,
+        )
+    };
     if raw > 0 {
         // SAFETY: the kernel has just filled *info.
         if let Some(info) = unsafe { info.as_mut() }
@@ -70,7 +103,11 @@ fn timed_wait(nr: libc::c_long, set: *const sigset_t, info: *mut siginfo_t, time
     c_ret(raw) as c_int
 }
 
-extern "C" fn sigtimedwait_impl(set: *const sigset_t, info: *mut siginfo_t, timeout: *const timespec) -> c_int {
+extern "C" fn sigtimedwait_impl(
+    set: *const sigset_t,
+    info: *mut siginfo_t,
+    timeout: *const timespec,
+) -> c_int {
     timed_wait(libc::SYS_rt_sigtimedwait, set, info, timeout as usize)
 }
 alias! { sigtimedwait_impl =>
@@ -88,7 +125,17 @@ pub extern "C" fn sigwaitinfo(set: *const sigset_t, info: *mut siginfo_t) -> c_i
 pub unsafe extern "C" fn sigwait(set: *const sigset_t, sig: *mut c_int) -> c_int {
     loop {
         // SAFETY: the caller's set goes to the kernel, which validates it.
-        let raw = unsafe { syscall_cp(libc::SYS_rt_sigtimedwait, set as usize, 0, 0, KERNEL_SIGSET_SIZE, 0, 0) };
+        let raw = unsafe {
+            syscall_cp(
+                libc::SYS_rt_sigtimedwait,
+                set as usize,
+                0,
+                0,
+                KERNEL_SIGSET_SIZE,
+                0,
+                0,
+            )
+        };
         match raw {
             r if r == -(libc::EINTR as isize) => continue,
             r if r < 0 => return -r as c_int,
@@ -104,6 +151,15 @@ pub unsafe extern "C" fn sigwait(set: *const sigset_t, sig: *mut c_int) -> c_int
 /// i386 `_TIME_BITS=64` entry point.
 #[cfg(target_arch = "x86")]
 #[unsafe(no_mangle)]
-pub extern "C" fn __sigtimedwait64(set: *const sigset_t, info: *mut siginfo_t, timeout: *const super::Timespec64) -> c_int {
-    timed_wait(crate::arch::nr::RT_SIGTIMEDWAIT_TIME64, set, info, timeout as usize)
+pub extern "C" fn __sigtimedwait64(
+    set: *const sigset_t,
+    info: *mut siginfo_t,
+    timeout: *const super::Timespec64,
+) -> c_int {
+    timed_wait(
+        crate::arch::nr::RT_SIGTIMEDWAIT_TIME64,
+        set,
+        info,
+        timeout as usize,
+    )
 }

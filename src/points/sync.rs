@@ -18,7 +18,17 @@ fast_point! { libc::SYS_msync => msync(addr: *mut c_void, len: size_t, flags: c_
 #[unsafe(no_mangle)]
 pub extern "C" fn tcdrain(fd: c_int) -> c_int {
     // SAFETY: TCSBRK takes an integer argument.
-    c_ret(unsafe { syscall_cp(libc::SYS_ioctl, fd as usize, libc::TCSBRK as usize, 1, 0, 0, 0) }) as c_int
+    c_ret(unsafe {
+        syscall_cp(
+            libc::SYS_ioctl,
+            fd as usize,
+            libc::TCSBRK as usize,
+            1,
+            0,
+            0,
+            0,
+        )
+    }) as c_int
 }
 
 /// The fcntl syscall that takes `struct flock64` for the LFS commands on i386.

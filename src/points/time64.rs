@@ -1,0 +1,275 @@
+//! i386 `_TIME_BITS=64` entry points: the 64-bit-time calls glibc exports, on the kernel's
+//! time64 syscalls (Linux 5.1+).
+
+use core::ffi::c_int;
+use libc::{clockid_t, fd_set, mqd_t, nfds_t, pollfd, sigset_t, size_t, ssize_t};
+
+use super::Timespec64;
+use crate::arch::nr;
+use crate::glibc::set_errno;
+use crate::sys::{c_ret, copy_in, errno_ret};
+use crate::syscall_cp::syscall_cp;
+
+const KERNEL_SIGSET_SIZE: usize = 8;
+
+/// A copy of the caller's timeout (the kernel writes the time left into what it is given,
+/// which glibc's ppoll/pselect do not show the caller); a bad pointer is EFAULT.
+fn copy_timeout(timeout: *const Timespec64) -> Result<Option<Timespec64>, isize> {
+    if timeout.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-NULL; copy_in validates it through the kernel.
+    unsafe { copy_in(timeout) }
+        .map(Some)
+        .map_err(|e| -(e as isize))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn __clock_nanosleep_time64(
+    clock: clockid_t,
+    flags: c_int,
+    req: *const Timespec64,
+    rem: *mut Timespec64,
+) -> c_int {
+    if clock == libc::CLOCK_THREAD_CPUTIME_ID {
+        return libc::EINVAL;
+    }
+    // SAFETY: the caller's pointers go to the kernel, which validates them.
+    errno_ret(unsafe {
+        syscall_cp(
+            nr::CLOCK_NANOSLEEP_TIME64,
+            clock as usize,
+            flags as usize,
+            req as usize,
+            rem as usize,
+            0,
+            0,
+        )
+    })
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn __nanosleep64(req: *const Timespec64, rem: *mut Timespec64) -> c_int {
+    match __clock_nanosleep_time64(libc::CLOCK_REALTIME, 0, req, rem) {
+        0 => 0,
+        errno => {
+            set_errno(errno);
+            -1
+        }
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn __ppoll64(
+    fds: *mut pollfd,
+    nfds: nfds_t,
+    timeout: *const Timespec64,
+    mask: *const sigset_t,
+) -> c_int {
+    let mut copy = match copy_timeout(timeout) {
+        Ok(copy) => copy,
+        Err(raw) => return c_ret(raw) as c_int,
+    };
+    let timeout = copy.as_mut().map_or(0, |t| t as *mut Timespec64 as usize);
+    // SAFETY: as above.
+    c_ret(unsafe {
+        syscall_cp(
+            nr::PPOLL_TIME64,
+            fds as usize,
+            nfds as usize,
+            timeout,
+            mask as usize,
+            KERNEL_SIGSET_SIZE,
+            0,
+        )
+    }) as c_int
+}
+
+fn pselect_time64(
+    nfds: c_int,
+    r: *mut fd_set,
+    w: *mut fd_set,
+    e: *mut fd_set,
+    timeout: usize,
+    mask: *const sigset_t,
+) -> isize {
+    // The kernel's 6th argument: {const sigset_t *, size_t}.
+    let sigmask = [mask as usize, KERNEL_SIGSET_SIZE];
+    // SAFETY: as above; `sigmask` outlives the call.
+    unsafe {
+        syscall_cp(
+            nr::PSELECT6_TIME64,
+            nfds as usize,
+            r as usize,
+            w as usize,
+            e as usize,
+            timeout,
+            sigmask.as_ptr() as usize,
+        )
+    }
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn __pselect64(
+    nfds: c_int,
+    r: *mut fd_set,
+    w: *mut fd_set,
+    e: *mut fd_set,
+    timeout: *const Timespec64,
+    mask: *const sigset_t,
+) -> c_int {
+    let mut copy = match copy_timeout(timeout) {
+        Ok(copy) => copy,
+        Err(raw) => return c_ret(raw) as c_int,
+    };
+    let timeout = copy.as_mut().map_or(0, |t| t as *mut Timespec64 as usize);
+    c_ret(pselect_time64(nfds, r, w, e, timeout, mask)) as c_int
+}
+
+/// glibc's `struct __timeval64`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Timeval64 {
+    tv_sec: i64,
+    tv_usec: i64,
+}
+
+/// glibc's `__select64`: the timeval is normalised (and must not be negative), the wait goes
+/// through pselect6, and the time left is written back, as Linux's select does.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __select64(
+    nfds: c_int,
+    r: *mut fd_set,
+    w: *mut fd_set,
+    e: *mut fd_set,
+    timeout: *mut Timeval64,
+) -> c_int {
+    // SAFETY: POSIX requires the timeout to be NULL or valid (glibc reads it directly too).
+    let Some(tv) = (unsafe { timeout.as_mut() }) else {
+        return c_ret(pselect_time64(nfds, r, w, e, 0, core::ptr::null())) as c_int;
+    };
+    if tv.tv_sec < 0 || tv.tv_usec < 0 {
+        set_errno(libc::EINVAL);
+        return -1;
+    }
+    let carry = tv.tv_usec / 1_000_000;
+    let mut ts = if carry > i64::MAX - tv.tv_sec {
+        Timespec64 {
+            tv_sec: i64::MAX,
+            tv_nsec: 999_999_999,
+        }
+    } else {
+        Timespec64 {
+            tv_sec: tv.tv_sec + carry,
+            tv_nsec: tv.tv_usec % 1_000_000 * 1000,
+        }
+    };
+    let raw = pselect_time64(nfds, r, w, e, &raw mut ts as usize, core::ptr::null());
+    tv.tv_sec = ts.tv_sec;
+    tv.tv_usec = ts.tv_nsec / 1000;
+    c_ret(raw) as c_int
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn __mq_timedreceive_time64(
+    q: mqd_t,
+    buf: *mut core::ffi::c_char,
+    len: size_t,
+    prio: *mut core::ffi::c_uint,
+    timeout: *const Timespec64,
+) -> ssize_t {
+    // SAFETY: as above.
+    c_ret(unsafe {
+        syscall_cp(
+            nr::MQ_TIMEDRECEIVE_TIME64,
+            q as usize,
+            buf as usize,
+            len,
+            prio as usize,
+            timeout as usize,
+            0,
+        )
+    })
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn __mq_timedsend_time64(
+    q: mqd_t,
+    buf: *const core::ffi::c_char,
+    len: size_t,
+    prio: core::ffi::c_uint,
+    timeout: *const Timespec64,
+) -> c_int {
+    // SAFETY: as above.
+    c_ret(unsafe {
+        syscall_cp(
+            nr::MQ_TIMEDSEND_TIME64,
+            q as usize,
+            buf as usize,
+            len,
+            prio as usize,
+            timeout as usize,
+            0,
+        )
+    }) as c_int
+}
+
+/// glibc's `struct __rusage64`: the 32-bit rusage with 64-bit timevals.
+#[repr(C)]
+pub struct Rusage64 {
+    utime: Timeval64,
+    stime: Timeval64,
+    rest: [core::ffi::c_long; 14],
+}
+
+/// `__wait4_time64`: the kernel's 32-bit rusage, widened.
+#[unsafe(no_mangle)]
+pub extern "C" fn __wait4_time64(
+    pid: libc::pid_t,
+    status: *mut c_int,
+    options: c_int,
+    usage: *mut Rusage64,
+) -> libc::pid_t {
+    // SAFETY: an all-zero rusage is valid.
+    let mut narrow: libc::rusage = unsafe { core::mem::zeroed() };
+    let narrow_ptr = if usage.is_null() {
+        0
+    } else {
+        &raw mut narrow as usize
+    };
+    // SAFETY: the caller's status pointer goes to the kernel; `narrow` is ours.
+    let raw = unsafe {
+        syscall_cp(
+            libc::SYS_wait4,
+            pid as usize,
+            status as usize,
+            options as usize,
+            narrow_ptr,
+            0,
+            0,
+        )
+    };
+    // SAFETY: the caller's rusage pointer, when not NULL, is valid for writing (glibc writes it too).
+    if let (true, Some(usage)) = (raw > 0, unsafe { usage.as_mut() }) {
+        usage.utime = Timeval64 {
+            tv_sec: narrow.ru_utime.tv_sec.into(),
+            tv_usec: narrow.ru_utime.tv_usec.into(),
+        };
+        usage.stime = Timeval64 {
+            tv_sec: narrow.ru_stime.tv_sec.into(),
+            tv_usec: narrow.ru_stime.tv_usec.into(),
+        };
+        // SAFETY: the 14 longs after the two timevals have the same layout in both structs.
+        usage.rest = unsafe { *((&raw const narrow.ru_maxrss) as *const [core::ffi::c_long; 14]) };
+    }
+    c_ret(raw) as libc::pid_t
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn __wait3_time64(
+    status: *mut c_int,
+    options: c_int,
+    usage: *mut Rusage64,
+) -> libc::pid_t {
+    __wait4_time64(-1, status, options, usage)
+}
