@@ -13,6 +13,8 @@
 #   READ_ARGS64="31 200000"  bench_read arguments on x86_64 (trials, calls per trial)
 #   READ_ARGS32="31 50000"   bench_read arguments on i386 (fewer calls: int $0x80 is slow)
 #   LAT_ROUNDS=2000       bench_cancel_latency rounds
+#   LAT_PASSES=3          bench_cancel_latency runs per configuration in each repetition (it
+#                         is quick, and its run-to-run noise is larger than its in-run noise)
 #   BENCH_STATIC=1        also run the programs with libptcancel.a linked in statically
 #   BENCH_OUT=target/bench   where the binaries and the raw outputs go
 set -euo pipefail
@@ -23,16 +25,19 @@ REPEAT=${REPEAT:-3}
 READ_ARGS64=${READ_ARGS64:-"31 200000"}
 READ_ARGS32=${READ_ARGS32:-"31 50000"}
 LAT_ROUNDS=${LAT_ROUNDS:-2000}
+LAT_PASSES=${LAT_PASSES:-3}
 BENCH_STATIC=${BENCH_STATIC:-0}
 OUT=${BENCH_OUT:-target/bench}
 case $OUT in /*) ;; *) OUT=$ROOT/$OUT ;; esac
 BIN=$OUT/bin
 RES=$OUT/results
 I686=i686-unknown-linux-gnu
-LIB64=$ROOT/target/release/libptcancel.so
-LIB32=$ROOT/target/$I686/release/libptcancel.so
-STATIC64=$ROOT/target/release/libptcancel.a
-STATIC32=$ROOT/target/$I686/release/libptcancel.a
+# The benchmarks use copies of the libraries taken right after the build, so that a rebuild
+# in target/ while they run cannot mix two builds into one set of figures.
+LIB64=$OUT/lib/x86_64/libptcancel.so
+LIB32=$OUT/lib/i386/libptcancel.so
+STATIC64=$OUT/lib/x86_64/libptcancel.a
+STATIC32=$OUT/lib/i386/libptcancel.a
 
 # Nothing from the caller's environment may change what is measured.
 unset LD_PRELOAD PTCANCEL_I386_MODE PTCANCEL_TEST_VDSO PTCANCEL_DEBUG
@@ -48,6 +53,7 @@ if command -v rustup >/dev/null && ! rustup target list --installed | grep -x "$
     die "Rust target $I686 missing: rustup target add $I686"
 fi
 mkdir -p "$BIN" "$RES"
+rm -f "$RES"/read.*.txt "$RES"/lat.*.txt # a previous run's outputs would be summarised too
 echo 'int main(void){return 0;}' >"$BIN/m32check.c"
 gcc -m32 "$BIN/m32check.c" -o "$BIN/m32check" 2>/dev/null ||
     die "gcc -m32 cannot link (install gcc-multilib)"
@@ -58,6 +64,9 @@ T0=$SECONDS
 say "== building (cargo build --release [--target $I686], gcc -O2 -pthread [-m32])"
 cargo build --release --quiet
 cargo build --release --quiet --target "$I686"
+mkdir -p "$OUT/lib/x86_64" "$OUT/lib/i386"
+cp target/release/libptcancel.so target/release/libptcancel.a "$OUT/lib/x86_64/"
+cp "target/$I686/release/libptcancel.so" "target/$I686/release/libptcancel.a" "$OUT/lib/i386/"
 
 CFLAGS=(-O2 -pthread -Wall -Wextra)
 gcc "${CFLAGS[@]}" bench/bench_read.c -o "$BIN/bench_read64" -ldl
@@ -73,7 +82,9 @@ if [ "$BENCH_STATIC" = 1 ]; then
     gcc -m32 "${CFLAGS[@]}" bench/bench_read.c "$STATIC32" -o "$BIN/bench_read32_static" -ldl
     gcc -m32 "${CFLAGS[@]}" bench/bench_cancel_latency.c "$STATIC32" -o "$BIN/bench_cancel_latency32_static" -ldl
 fi
-say "   built in $((SECONDS - T0)) s"
+sha() { sha256sum "$1" | cut -c1-12; }
+SHAS="x86_64 $(sha "$LIB64"), i386 $(sha "$LIB32")"
+say "   built in $((SECONDS - T0)) s; libptcancel.so sha256: $SHAS"
 
 # ---- the configurations --------------------------------------------------------------------
 # name | program | expected mode ("-" for glibc alone) | environment (KEY=VALUE ...)
@@ -110,7 +121,7 @@ mode_of() {
     sed -n '/^cancellation:/{s/.*syscall mode \([a-z0-9-]*\).*/\1/p; s/.*C library.*/-/p; q}' "$1"
 }
 
-# run KIND CONFIG REP: runs one configuration, keeps its output, prints one line.
+# run KIND CONFIG RUN: runs one configuration, keeps its output, prints one line.
 run() {
     local kind=$1 cfg=$2 rep=$3 name prog mode envs file got
     IFS='|' read -r name prog mode envs <<<"$cfg"
@@ -140,7 +151,9 @@ for rep in $(seq 1 "$REPEAT"); do
     say "== repetition $rep/$REPEAT: bench_read (ns per read(fd,buf,0))"
     for cfg in "${READ_CONFIGS[@]}"; do run read "$cfg" "$rep"; done
     say "== repetition $rep/$REPEAT: bench_cancel_latency (cancel -> join, both threads on one CPU)"
-    for cfg in "${LAT_CONFIGS[@]}"; do run lat "$cfg" "$rep"; done
+    for pass in $(seq 1 "$LAT_PASSES"); do
+        for cfg in "${LAT_CONFIGS[@]}"; do run lat "$cfg" "$rep.$pass"; done
+    done
 done
 say "   ran in $((SECONDS - T1)) s; raw outputs in ${RES#"$ROOT"/}/"
 
@@ -170,11 +183,10 @@ verdict() {
         if (v == "n/a") print "n/a"; else if (v + 0 <= l + 0) print "met"; else print "NOT met" }'
 }
 
-sha() { sha256sum "$1" | cut -c1-12; }
 say ""
-say "== summary: medians over $REPEAT repetitions ($(date -u +%Y-%m-%d), $(uname -r)," \
+say "== summary: medians over $REPEAT repetitions (latency: $((REPEAT * LAT_PASSES)) runs) ($(date -u +%Y-%m-%d), $(uname -r)," \
     "glibc $(ldd --version 2>&1 | sed -n '1s/.* //p'), $(nproc) CPUs)"
-say "   libptcancel.so sha256: x86_64 $(sha "$LIB64"), i386 $(sha "$LIB32")"
+say "   libptcancel.so sha256: $SHAS"
 say ""
 say "bench_read, ns per read(fd,buf,0); ratios are medians of per-trial ratios in one process"
 say "  (stub = raw syscall on x86_64, call *%gs:0x10 (AT_SYSINFO) on i386)"

@@ -107,3 +107,25 @@ fn glibc_cleanup_push_defer_np_fexceptions() {
         Some("tests/c/expected/glibc_defer_np.fexceptions.out"),
     );
 }
+
+/// i386 programs built for 64-bit time call glibc's `__nanosleep64`, `__ppoll64`,
+/// `__recvmsg64`... entry points instead: the same programs must behave the same.
+#[test]
+fn points_time_time64() {
+    musl_reference(
+        "points_time",
+        &["-D_TIME_BITS=64", "-D_FILE_OFFSET_BITS=64"],
+    );
+}
+
+#[test]
+fn points_net_time64() {
+    musl_reference("points_net", &["-D_TIME_BITS=64", "-D_FILE_OFFSET_BITS=64"]);
+}
+
+/// Built with `_FORTIFY_SOURCE`: where sizes are known the calls stay plain, so this checks the
+/// headers' inline wrappers change nothing (tests/special/fortify.c covers the `_chk` names).
+#[test]
+fn points_io_fortified() {
+    musl_reference("points_io", &["-D_FORTIFY_SOURCE=2", "-Wno-unused-result"]);
+}

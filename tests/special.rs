@@ -3,8 +3,8 @@
 mod harness;
 
 use harness::{
-    Arch, Build, Link, Mode, arches, build_fake_vdso, check_ptcancel_builds, compile, library, run,
-    run_env,
+    Arch, Build, Link, Mode, arches, build_fake_vdso, builds, check_ptcancel_builds, compile,
+    describe, library, run, run_env, runnable,
 };
 
 /// Bad input: the kernel's errno, glibc's results, never a crash.
@@ -71,6 +71,66 @@ fn misbehaving_vdso_helpers_are_not_trusted() {
                     out.stderr
                 ));
             }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// i386 `_TIME_BITS=64` entry points give glibc's results (non-blocking cases; the blocking
+/// ones are the tests/c programs built with -D_TIME_BITS=64).
+#[test]
+fn time64_entry_points_match_glibc() {
+    let flags = ["-D_TIME_BITS=64", "-D_FILE_OFFSET_BITS=64", "-ldl"];
+    let mut failures = vec![];
+    for build in runnable(builds(false)).filter(|b| b.arch == Arch::I386) {
+        let out = run(
+            &compile("tests/special/time64_i386.c", build, &flags),
+            build,
+            &[],
+            30,
+        );
+        if out.code != Some(0) {
+            failures.push(describe("time64_i386.c", build, &out));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `_FORTIFY_SOURCE` entry points are cancellation points and keep glibc's overflow checks.
+#[test]
+fn fortified_entry_points() {
+    let flags = ["-D_FORTIFY_SOURCE=2", "-Wno-unused-result"];
+    let mut failures = vec![];
+    for build in runnable(builds(false)) {
+        let exe = compile("tests/special/fortify.c", build, &flags);
+        if build.link == Link::Preload {
+            // The program really calls the fortified names (they are what ptcancel must export).
+            let imports = std::process::Command::new("nm")
+                .arg("-u")
+                .arg(&exe)
+                .output()
+                .unwrap();
+            let imports = String::from_utf8_lossy(&imports.stdout);
+            for name in [
+                "__read_chk",
+                "__pread_chk",
+                "__recv_chk",
+                "__recvfrom_chk",
+                "__poll_chk",
+                "__ppoll_chk",
+                "__open_2",
+                "__openat_2",
+            ] {
+                assert!(
+                    imports.contains(name),
+                    "{}: fortify.c does not call {name}",
+                    build.name()
+                );
+            }
+        }
+        let out = run(&exe, build, &[], 60);
+        if out.code != Some(0) {
+            failures.push(describe("fortify.c", build, &out));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -244,3 +244,15 @@ pub unsafe fn call_cleanup_fct(f: unsafe extern "C" fn(*mut c_void), buf: *mut c
     // SAFETY: regparm(1) with one argument: %eax holds it, the rest is the C convention.
     unsafe { asm!("call {f}", f = in(reg) f, in("eax") buf, clobber_abi("C")) }
 }
+
+/// Syscall numbers the `libc` crate does not list for i386 (Linux 5.1+: the 64-bit time calls).
+pub mod nr {
+    use core::ffi::c_long;
+    pub const CLOCK_NANOSLEEP_TIME64: c_long = 407;
+    pub const PSELECT6_TIME64: c_long = 413;
+    pub const PPOLL_TIME64: c_long = 414;
+    pub const RECVMMSG_TIME64: c_long = 417;
+    pub const MQ_TIMEDSEND_TIME64: c_long = 418;
+    pub const MQ_TIMEDRECEIVE_TIME64: c_long = 419;
+    pub const RT_SIGTIMEDWAIT_TIME64: c_long = 421;
+}

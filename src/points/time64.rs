@@ -273,3 +273,141 @@ pub extern "C" fn __wait3_time64(
 ) -> libc::pid_t {
     __wait4_time64(-1, status, options, usage)
 }
+
+/// SOL_SOCKET control-message types: the 32-bit-time timestamps the kernel sends an i386
+/// process, and their 64-bit-time versions that `_TIME_BITS=64` callers look for.
+const SO_TIMESTAMP_OLD: c_int = 29;
+const SO_TIMESTAMPNS_OLD: c_int = 35;
+const SO_TIMESTAMP_NEW: c_int = 63;
+const SO_TIMESTAMPNS_NEW: c_int = 64;
+/// `struct cmsghdr` on i386: {size_t len; int level; int type;}, aligned to 4.
+const CMSG_HEADER: usize = 12;
+const TIMESTAMP64: usize = 16;
+
+const fn cmsg_align(len: usize) -> usize {
+    len.saturating_add(3) & !3
+}
+
+/// glibc's conversion for 64-bit-time callers: the first 32-bit SO_TIMESTAMP (or the last
+/// SO_TIMESTAMPNS) control message is widened into a 64-bit one appended after the last
+/// message, if `capacity` (the control buffer's size before the call) has room; otherwise
+/// MSG_CTRUNC is set.
+///
+/// # Safety
+/// `msg` is a msghdr the kernel has just filled, whose control buffer holds `capacity` bytes.
+unsafe fn append_time64_timestamp(msg: &mut libc::msghdr, capacity: usize) {
+    let control = msg.msg_control as *mut u8;
+    let used = msg.msg_controllen;
+    if control.is_null() || used == 0 {
+        return;
+    }
+    let word = |at: usize| -> u32 {
+        // SAFETY: callers only read inside the `used` bytes the kernel wrote.
+        unsafe { (control.add(at) as *const u32).read_unaligned() }
+    };
+    let (mut found, mut value, mut last_end) = (0, [0i64; 2], 0usize);
+    let mut at = 0;
+    // The CMSG_FIRSTHDR / CMSG_NXTHDR walk.
+    while at + CMSG_HEADER <= used {
+        let len = word(at) as usize;
+        if at.saturating_add(cmsg_align(len)) > used && at != 0 {
+            break;
+        }
+        let (level, kind) = (word(at + 4) as c_int, word(at + 8) as c_int);
+        if level == libc::SOL_SOCKET
+            && (kind == SO_TIMESTAMPNS_OLD || (kind == SO_TIMESTAMP_OLD && found == 0))
+            && at + CMSG_HEADER + 8 <= used
+        {
+            found = if kind == SO_TIMESTAMP_OLD {
+                SO_TIMESTAMP_NEW
+            } else {
+                SO_TIMESTAMPNS_NEW
+            };
+            value = [
+                word(at + CMSG_HEADER) as i32 as i64,
+                word(at + CMSG_HEADER + 4) as i32 as i64,
+            ];
+        }
+        last_end = at.saturating_add(cmsg_align(len));
+        if len < CMSG_HEADER {
+            break;
+        }
+        at = last_end;
+    }
+    if found == 0 {
+        return;
+    }
+    let space = CMSG_HEADER + TIMESTAMP64;
+    if space > capacity.saturating_sub(used) {
+        msg.msg_flags |= libc::MSG_CTRUNC;
+        return;
+    }
+    msg.msg_controllen = used + space;
+    let mut new = [0u8; CMSG_HEADER + TIMESTAMP64];
+    new[..4].copy_from_slice(&((CMSG_HEADER + TIMESTAMP64) as u32).to_le_bytes());
+    new[4..8].copy_from_slice(&libc::SOL_SOCKET.to_le_bytes());
+    new[8..12].copy_from_slice(&found.to_le_bytes());
+    new[12..20].copy_from_slice(&value[0].to_le_bytes());
+    new[20..28].copy_from_slice(&value[1].to_le_bytes());
+    // SAFETY: last_end + space <= used + space <= capacity: inside the caller's buffer.
+    unsafe { core::ptr::copy_nonoverlapping(new.as_ptr(), control.add(last_end), space) };
+}
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __recvmsg64(fd: c_int, msg: *mut libc::msghdr, flags: c_int) -> ssize_t {
+    // SAFETY: POSIX requires a valid msghdr (the kernel validates what it points to).
+    let capacity = unsafe { msg.as_ref() }.map_or(0, |m| m.msg_controllen);
+    // SAFETY: as above.
+    let raw = unsafe {
+        syscall_cp(
+            libc::SYS_recvmsg,
+            fd as usize,
+            msg as usize,
+            flags as usize,
+            0,
+            0,
+            0,
+        )
+    };
+    if raw >= 0 && capacity != 0 {
+        // SAFETY: the kernel filled *msg.
+        unsafe { append_time64_timestamp(&mut *msg, capacity) };
+    }
+    c_ret(raw)
+}
+
+/// `IOV_MAX`: glibc converts the timestamps of at most this many messages.
+const IOV_MAX: usize = 1024;
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __recvmmsg64(
+    fd: c_int,
+    msgs: *mut libc::mmsghdr,
+    count: core::ffi::c_uint,
+    flags: c_int,
+    timeout: *mut Timespec64,
+) -> c_int {
+    let count = (count as usize).min(IOV_MAX);
+    let mut capacity = [0usize; IOV_MAX];
+    for (i, slot) in capacity[..count].iter_mut().enumerate() {
+        // SAFETY: the caller passes `count` valid messages.
+        *slot = unsafe { (*msgs.add(i)).msg_hdr.msg_controllen };
+    }
+    // SAFETY: as above.
+    let raw = unsafe {
+        syscall_cp(
+            nr::RECVMMSG_TIME64,
+            fd as usize,
+            msgs as usize,
+            count,
+            flags as usize,
+            timeout as usize,
+            0,
+        )
+    };
+    for (i, &cap) in capacity[..raw.max(0) as usize].iter().enumerate() {
+        // SAFETY: the kernel filled the first `raw` messages.
+        unsafe { append_time64_timestamp(&mut (*msgs.add(i)).msg_hdr, cap) };
+    }
+    c_ret(raw) as c_int
+}

@@ -20,7 +20,8 @@ __open64_2 __openat_2 __openat64_2"
 if [ "$arch" = i386 ]; then
     points="$points __nanosleep64 __clock_nanosleep_time64 __ppoll64 __pselect64 __select64
 __sigtimedwait64 __mq_timedreceive_time64 __mq_timedsend_time64 __wait3_time64 __wait4_time64
-__epoll_pwait2_time64 __sendmsg64 __sendmmsg64 __fcntl_time64 __aio_suspend_time64"
+__epoll_pwait2_time64 __sendmsg64 __sendmmsg64 __fcntl_time64 __aio_suspend_time64 __recvmsg64
+__recvmmsg64"
 fi
 
 # "address name" for every defined function, version suffix dropped.
