@@ -128,28 +128,21 @@ pub unsafe fn context_sigmask(uc: *mut c_void) -> *mut u64 {
     unsafe { &raw mut (*(uc as *mut libc::ucontext_t)).uc_sigmask as *mut u64 }
 }
 
-/// Raw syscall with `int $0x80`: returns the kernel's value (negative errno on failure). Not a
-/// cancellation point. `int $0x80` rather than the vDSO entry: these calls (signal handler,
-/// set-up, DISABLE paths) are rare, and this way none of them ever looks like a pending
-/// cancellable call to the handler.
+/// Raw syscall: returns the kernel's value (negative errno on failure). Not a cancellation
+/// point. It enters through glibc's own syscall entry (`%gs:0x10`: AT_SYSINFO, or glibc's
+/// int $0x80 stub without one), which is ~6x cheaper than `int $0x80` here; the signal
+/// handler never mistakes it for a pending cancellable call, whose return address must be
+/// the thunk's.
 ///
 /// # Safety
 /// The arguments must be valid for syscall `nr`.
 #[inline(always)]
-pub unsafe fn syscall6(
-    nr: isize,
-    a: usize,
-    b: usize,
-    c: usize,
-    d: usize,
-    e: usize,
-    f: usize,
-) -> isize {
+pub unsafe fn syscall6(nr: isize, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> isize {
     let args = [a, b, c, d, e, f];
     let ret: isize;
     // SAFETY: ebx, esi and ebp cannot be asm operands on x86-32 (LLVM reserves them), so they
-    // are saved, loaded from `args` and restored around the int $0x80 by hand; the kernel
-    // preserves every other register but eax.
+    // are saved, loaded from `args` and restored around the call by hand; the entry preserves
+    // every other register but eax, and uses only stack below %esp.
     unsafe {
         asm!(
             "push ebp",
@@ -159,7 +152,7 @@ pub unsafe fn syscall6(
             "mov esi, [edi + 12]",
             "mov ebp, [edi + 20]",
             "mov edi, [edi + 16]",
-            "int 0x80",
+            "call dword ptr gs:[0x10]",
             "pop ebx",
             "pop esi",
             "pop ebp",
