@@ -137,7 +137,15 @@ pub unsafe fn context_sigmask(uc: *mut c_void) -> *mut u64 {
 /// # Safety
 /// The arguments must be valid for syscall `nr`.
 #[inline(always)]
-pub unsafe fn syscall6(nr: isize, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> isize {
+pub unsafe fn syscall6(
+    nr: isize,
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
+    e: usize,
+    f: usize,
+) -> isize {
     let args = [a, b, c, d, e, f];
     let ret: isize;
     // SAFETY: ebx, esi and ebp cannot be asm operands on x86-32 (LLVM reserves them), so they
