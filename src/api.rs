@@ -39,6 +39,13 @@ pub unsafe extern "C" fn pthread_cancel(thread: libc::pthread_t) -> c_int {
         return err;
     }
     target.set_pending();
+    if target.state() == DISABLE {
+        // Nothing to interrupt: a disabled thread notices the cancel at its first cancellation
+        // point after enabling (state.rs explains why this cannot miss). Not signalling keeps
+        // its non-restartable calls (poll, nanosleep, pause...) from failing with a spurious
+        // EINTR, as glibc does; musl signals anyway.
+        return 0;
+    }
     // SAFETY: the caller's contract.
     let tid = unsafe { glibc::thread_tid(thread) };
     if tid == 0 {

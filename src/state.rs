@@ -38,11 +38,15 @@ impl ThreadCancel {
     pub fn set_pending(&self) {
         self.pending.store(1, Ordering::SeqCst)
     }
+    /// SeqCst (free on x86: plain loads and xchg): `pthread_cancel` stores `pending` then loads
+    /// `state`, the thread stores `state` then loads `pending` (in the thunk). With both pairs
+    /// ordered, at least one side sees the other's store, so a cancel is never lost when it
+    /// skips signalling a thread whose cancellation is disabled.
     pub fn state(&self) -> u8 {
-        self.state.load(Ordering::Relaxed)
+        self.state.load(Ordering::SeqCst)
     }
     pub fn set_state(&self, state: u8) -> u8 {
-        self.state.swap(state, Ordering::Relaxed)
+        self.state.swap(state, Ordering::SeqCst)
     }
     pub fn kind(&self) -> u8 {
         self.kind.load(Ordering::Relaxed)

@@ -137,3 +137,61 @@ fn points_net_time64() {
 fn points_io_fortified() {
     musl_reference("points_io", &["-D_FORTIFY_SOURCE=2", "-Wno-unused-result"]);
 }
+
+#[test]
+fn points_sync() {
+    musl_reference("points_sync", &[]);
+}
+
+#[test]
+fn points_ipc() {
+    musl_reference("points_ipc", &[]);
+}
+
+#[test]
+fn points_signal() {
+    musl_reference("points_signal", &[]);
+}
+
+#[test]
+fn points_wait() {
+    musl_reference("points_wait", &[]);
+}
+
+#[test]
+fn points_misc() {
+    musl_reference("points_misc", &[]);
+}
+
+/// The `*64` and `__*_time64` names (the program sets _FILE_OFFSET_BITS and _TIME_BITS).
+#[test]
+fn points_abi64() {
+    musl_reference("points_abi64", &[]);
+}
+
+/// A thread with cancellation disabled is not signalled: its calls are not interrupted.
+#[test]
+fn disabled_threads_are_not_interrupted() {
+    musl_reference("disabled_blocked", &[]);
+}
+
+/// epoll_pwait2, preadv2, pwritev2: musl 1.2.3 lacks them; glibc is the reference.
+#[test]
+fn glibc_only_points() {
+    check_agree(
+        "tests/c/glibc_misc.c",
+        &[],
+        Reference::Glibc,
+        Some("tests/c/expected/glibc_misc.out"),
+    );
+}
+
+#[test]
+fn glibc_only_points_time64() {
+    check_agree(
+        "tests/c/glibc_misc.c",
+        &["-D_FILE_OFFSET_BITS=64", "-D_TIME_BITS=64"],
+        Reference::Glibc,
+        Some("tests/c/expected/glibc_misc.out"),
+    );
+}

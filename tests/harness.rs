@@ -444,7 +444,10 @@ pub fn check_agree_with(
     for build in runnable(all) {
         let exe = compile(source, build, extra);
         let out = run(&exe, build, &[], 60);
-        if out.code != Some(0) {
+        // A program checks itself against the reference's behaviour (exit 1 on a mismatch);
+        // where ptcancel deliberately deviates, its exact output is what is checked instead.
+        let deviating = ptcancel_expected.is_some() && reference_out.is_some();
+        if out.code != Some(0) && !(deviating && out.code == Some(1)) {
             failures.push(describe(source, build, &out));
             continue;
         }

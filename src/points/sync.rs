@@ -80,11 +80,58 @@ alias! { fcntl_impl =>
 }
 #[cfg(target_arch = "x86")]
 alias! { fcntl_impl =>
-    fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int;
-    __fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int;
     fcntl64(fd: c_int, cmd: c_int, arg: usize) -> c_int;
     __libc_fcntl64(fd: c_int, cmd: c_int, arg: usize) -> c_int;
     __fcntl_time64(fd: c_int, cmd: c_int, arg: usize) -> c_int;
+}
+
+/// i386's `fcntl` for 32-bit `off_t` callers: the open-file-description lock commands exist
+/// only with `struct flock64`, so, as glibc does, their 32-bit `struct flock` goes through a
+/// 64-bit copy (EOVERFLOW if F_OFD_GETLK's answer does not fit back).
+#[cfg(target_arch = "x86")]
+extern "C" fn fcntl32_impl(fd: c_int, cmd: c_int, arg: usize) -> c_int {
+    const F_OFD_GETLK: c_int = 36;
+    const F_OFD_SETLK: c_int = 37;
+    if ![F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW].contains(&cmd) {
+        return fcntl_impl(fd, cmd, arg);
+    }
+    let narrow = arg as *mut libc::flock;
+    // SAFETY: these commands take a struct flock; read it through the kernel, as the syscall
+    // would (a bad pointer is EFAULT, not a crash).
+    let lock = match unsafe { crate::sys::copy_in(narrow) } {
+        Ok(lock) => lock,
+        Err(errno) => return c_ret(-(errno as isize)) as c_int,
+    };
+    let mut wide = libc::flock64 {
+        l_type: lock.l_type,
+        l_whence: lock.l_whence,
+        l_start: lock.l_start.into(),
+        l_len: lock.l_len.into(),
+        l_pid: lock.l_pid,
+    };
+    let r = fcntl_impl(fd, cmd, &raw mut wide as usize);
+    if r < 0 || cmd != F_OFD_GETLK {
+        return r;
+    }
+    let (Ok(start), Ok(len)) = (i32::try_from(wide.l_start), i32::try_from(wide.l_len)) else {
+        crate::glibc::set_errno(libc::EOVERFLOW);
+        return -1;
+    };
+    let back = libc::flock {
+        l_type: wide.l_type,
+        l_whence: wide.l_whence,
+        l_start: start,
+        l_len: len,
+        l_pid: wide.l_pid,
+    };
+    // SAFETY: the caller passed a struct flock for the answer (glibc writes it back the same way).
+    unsafe { narrow.write(back) };
+    r
+}
+#[cfg(target_arch = "x86")]
+alias! { fcntl32_impl =>
+    fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int;
+    __fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int;
 }
 
 /// The two `struct flock` layouts lockf uses, and the fcntl commands that go with each.

@@ -100,10 +100,18 @@ static void teardown_signal(struct pctx *c)
 
 /* ------------------------------------------------------------ calls */
 
+/* pause() until a SIGUSR2 has been handled.  A cancel sent while the
+ * thread has cancellation disabled may still interrupt pause() with
+ * EINTR on musl, if its SIGCANCEL arrives late (see disabled_blocked.c);
+ * that EINTR is not what the -disabled line is about, so it is retried. */
 static long call_pause(struct pctx *c)
 {
+    long r;
     (void)c;
-    return pause();
+    do
+        r = pause();
+    while (r == -1 && errno == EINTR && flag_get(&g_usr2) == 0);
+    return r;
 }
 
 /* The thread's current mask minus SIGUSR1. */
