@@ -18,10 +18,22 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <aio.h>
+#include <stdlib.h>
+#include <termios.h>
+#include <mqueue.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/random.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 
 /* volatile: keeps gcc from diagnosing the deliberately bad pointer at compile time */
 static void *volatile bad_pointer = (void *)16;
 #define BAD_PTR bad_pointer
+
+extern int __xpg_sigpause(int sig); /* glibc's XSI sigpause, what _XOPEN_SOURCE selects */
 
 static void *libc_handle;
 static int failures;
@@ -48,6 +60,7 @@ static void same(const char *what, long ours, int ours_errno, long theirs, int t
     }
 }
 
+/* (Arguments reach glibc's function unprototyped: cast 64-bit ones, e.g. (off_t)-1.) */
 #define COMPARE(what, name, type, ...)                                     \
     do {                                                                   \
         type (*theirs)() = (type(*)())glibc_fn(#name);                     \
@@ -75,7 +88,7 @@ int main(void)
     COMPARE("read into bad buffer", read, ssize_t, p[0], BAD_PTR, 1);
     COMPARE("write bad fd", write, ssize_t, 12345, buf, 1);
     COMPARE("write from bad buffer", write, ssize_t, p[1], BAD_PTR, 1);
-    COMPARE("pread on a pipe", pread, ssize_t, p[0], buf, 1, 0);
+    COMPARE("pread on a pipe", pread, ssize_t, p[0], buf, 1, (off_t)0);
     COMPARE("open bad path", open, int, BAD_PTR, O_RDONLY);
     COMPARE("open missing", open, int, "/nonexistent/x", O_RDONLY);
     COMPARE("openat bad dirfd", openat, int, 9999, "x", O_RDONLY);
@@ -110,6 +123,59 @@ int main(void)
     COMPARE("send bad fd", send, ssize_t, -1, buf, 1, 0);
     COMPARE("sendmsg bad msg", sendmsg, ssize_t, p[1], BAD_PTR, 0);
     COMPARE("recvmsg bad msg", recvmsg, ssize_t, p[0], BAD_PTR, 0);
+
+    /* The rest of the cancellation points, in calls that do not block. */
+    COMPARE("fcntl bad fd", fcntl, int, -1, F_GETFD);
+    COMPARE("fcntl F_GETFL", fcntl, int, p[0], F_GETFL);
+    COMPARE("fcntl F_GETOWN", fcntl, int, p[0], F_GETOWN);
+    COMPARE("fcntl bad command", fcntl, int, p[0], 12345);
+    struct flock unlocked = {.l_type = F_UNLCK, .l_whence = SEEK_SET};
+    COMPARE("fcntl F_SETLKW on a pipe", fcntl, int, p[0], F_SETLKW, &unlocked);
+    COMPARE("lockf bad command", lockf, int, p[0], 99, (off_t)0);
+    COMPARE("lockf F_TEST on a pipe", lockf, int, p[0], F_TEST, (off_t)0);
+    COMPARE("fsync bad fd", fsync, int, -1);
+    COMPARE("fdatasync on a pipe", fdatasync, int, p[0]);
+    COMPARE("msync unaligned", msync, int, (void *)1, 4096, MS_SYNC);
+    COMPARE("tcdrain on a pipe", tcdrain, int, p[0]);
+    COMPARE("mq_receive bad queue", mq_receive, ssize_t, -1, buf, 4, NULL);
+    COMPARE("mq_send bad queue", mq_send, int, -1, buf, 1, 0);
+    COMPARE("msgrcv bad queue", msgrcv, ssize_t, -1, buf, 1, 0, IPC_NOWAIT);
+    COMPARE("msgsnd bad queue", msgsnd, int, -1, buf, 1, IPC_NOWAIT);
+    COMPARE("__xpg_sigpause invalid signal", __xpg_sigpause, int, 0);
+    COMPARE("__xpg_sigpause glibc-internal signal", __xpg_sigpause, int, 32);
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    struct timespec no_wait = {0, 0};
+    COMPARE("sigtimedwait nothing pending", sigtimedwait, int, &usr2, NULL, &no_wait);
+    COMPARE("sigtimedwait bad timeout", sigtimedwait, int, &usr2, NULL, &negative);
+    COMPARE("waitpid no children", waitpid, pid_t, -1, NULL, WNOHANG);
+    COMPARE("wait no children", wait, pid_t, NULL);
+    COMPARE("wait3 no children", wait3, pid_t, NULL, WNOHANG, NULL);
+    COMPARE("wait4 no children", wait4, pid_t, -1, NULL, WNOHANG, NULL);
+    siginfo_t si;
+    COMPARE("waitid no children", waitid, int, P_ALL, 0, &si, WEXITED | WNOHANG);
+    COMPARE("waitid bad idtype", waitid, int, 99, 0, &si, WEXITED);
+    int ep = epoll_create1(0);
+    struct epoll_event ev;
+    COMPARE("epoll_wait bad fd", epoll_wait, int, -1, &ev, 1, 0);
+    COMPARE("epoll_wait nothing ready", epoll_wait, int, ep, &ev, 1, 0);
+    COMPARE("epoll_pwait nothing ready", epoll_pwait, int, ep, &ev, 1, 0, &usr2);
+    COMPARE("epoll_pwait2 nothing ready", epoll_pwait2, int, ep, &ev, 1, &no_wait, &usr2);
+    COMPARE("epoll_pwait2 bad maxevents", epoll_pwait2, int, ep, &ev, 0, &no_wait, NULL);
+    close(ep);
+    struct iovec iov = {buf, 1};
+    COMPARE("preadv bad fd", preadv, ssize_t, -1, &iov, 1, (off_t)0);
+    COMPARE("pwritev on a pipe", pwritev, ssize_t, p[1], &iov, 1, (off_t)0);
+    COMPARE("preadv2 bad flags", preadv2, ssize_t, p[0], &iov, 1, (off_t)-1, 0x7fff);
+    COMPARE("pwritev2 bad fd", pwritev2, ssize_t, -1, &iov, 1, (off_t)-1, 0);
+    COMPARE("getrandom bad flags", getrandom, ssize_t, buf, 4, 0x7fff);
+    COMPARE("getrandom 4 bytes", getrandom, ssize_t, buf, 4, GRND_NONBLOCK);
+    COMPARE("recvmmsg bad fd", recvmmsg, int, -1, NULL, 1, 0, NULL);
+    COMPARE("sendmmsg bad fd", sendmmsg, int, -1, NULL, 1, 0);
+    const struct aiocb *none[1] = {NULL};
+    COMPARE("aio_suspend nothing in progress", aio_suspend, int, none, 1, &no_wait);
+    COMPARE("system(NULL): a shell exists", system, int, NULL);
 
     /* glibc copies these timeouts with a plain load and would crash; ptcancel says EFAULT. */
     struct pollfd pfd = {p[0], POLLIN, 0};
