@@ -135,3 +135,9 @@ fn fortified_entry_points() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// aio_suspend (which polls, see README): cancellable, notices completion, times out.
+#[test]
+fn aio_suspend_is_a_cancellation_point() {
+    check_ptcancel_builds("tests/special/aio.c", &[], &[]);
+}
