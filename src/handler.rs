@@ -7,7 +7,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::arch;
 use crate::state;
-use crate::sys::syscall;
+use crate::sys::{KERNEL_SIGSET_SIZE, syscall};
 use crate::syscall_cp;
 
 /// glibc reserves 32 for cancellation and refuses it to programs, so nobody else uses it —
@@ -49,7 +49,15 @@ pub fn install() -> Result<(), i32> {
     };
     // SAFETY: a valid kernel sigaction for signal 32; the handler and restorer live as long as
     // the library (a loaded copy is never unloaded while threads can take the signal).
-    let r = unsafe { syscall!(libc::SYS_rt_sigaction, SIGCANCEL, &raw const action, 0, 8) };
+    let r = unsafe {
+        syscall!(
+            libc::SYS_rt_sigaction,
+            SIGCANCEL,
+            &raw const action,
+            0,
+            KERNEL_SIGSET_SIZE
+        )
+    };
     if r < 0 {
         return Err(-r as i32);
     }
@@ -61,6 +69,16 @@ pub fn install() -> Result<(), i32> {
 pub fn send(tid: i32) -> isize {
     // SAFETY: plain integer arguments.
     unsafe { syscall!(libc::SYS_tgkill, syscall!(libc::SYS_getpid), tid, SIGCANCEL) }
+}
+
+/// The interrupted context's signal mask, in the kernel's 64-bit layout (the first 8 bytes of
+/// `uc_sigmask` on both arches).
+///
+/// # Safety
+/// `uc` must be the context pointer the kernel passed to an `SA_SIGINFO` handler.
+unsafe fn context_sigmask(uc: *mut c_void) -> *mut u64 {
+    // SAFETY: per the contract, `uc` points to a kernel-written ucontext_t.
+    unsafe { &raw mut (*(uc as *mut libc::ucontext_t)).uc_sigmask as *mut u64 }
 }
 
 extern "C" fn on_cancel_signal(_sig: c_int, info: *mut libc::siginfo_t, uc: *mut c_void) {
@@ -81,15 +99,15 @@ extern "C" fn on_cancel_signal(_sig: c_int, info: *mut libc::siginfo_t, uc: *mut
     unsafe {
         // Whatever happens next, the interrupted code resumes with 32 blocked: a cancel that
         // cannot act now must not be redelivered until the context's mask is restored.
-        *arch::context_sigmask(uc) |= SIGCANCEL_BIT;
+        *context_sigmask(uc) |= SIGCANCEL_BIT;
         if me.kind() == state::ASYNCHRONOUS {
             // Act here, with the interrupted mask (plus 32) back in place.
             syscall!(
                 libc::SYS_rt_sigprocmask,
                 libc::SIG_SETMASK,
-                arch::context_sigmask(uc),
+                context_sigmask(uc),
                 0,
-                8
+                KERNEL_SIGSET_SIZE
             );
             syscall_cp::exit(me);
         }

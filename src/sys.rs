@@ -18,6 +18,10 @@ pub unsafe fn raw(nr: isize, args: &[usize]) -> isize {
     unsafe { arch::syscall6(nr, arg(0), arg(1), arg(2), arg(3), arg(4), arg(5)) }
 }
 
+/// The kernel's sigset size (`_NSIG / 8`), which rt_sigaction, ppoll, pselect6, epoll_pwait,
+/// rt_sigsuspend and rt_sigtimedwait all take.
+pub const KERNEL_SIGSET_SIZE: usize = 8;
+
 /// Kernel result → C convention: a negative errno becomes -1 with `errno` set.
 #[inline(always)]
 pub fn c_ret(raw: isize) -> isize {
@@ -71,4 +75,17 @@ pub unsafe fn copy_in<T: Copy>(ptr: *const T) -> Result<T, i32> {
         // SAFETY: the caller's contract for this fallback.
         _ => Ok(unsafe { ptr.read() }),
     }
+}
+
+/// A copy of a caller's optional timeout (`T` is any timespec layout): the kernel writes the
+/// time left into what it is given, which glibc's ppoll/pselect do not show the caller. A bad
+/// pointer is `Err(-EFAULT)`, a raw kernel-style result.
+pub fn copy_timeout<T: Copy>(timeout: *const T) -> Result<Option<T>, isize> {
+    if timeout.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-NULL; copy_in validates it through the kernel.
+    unsafe { copy_in(timeout) }
+        .map(Some)
+        .map_err(|errno| -(errno as isize))
 }

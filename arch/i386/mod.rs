@@ -118,16 +118,6 @@ pub unsafe fn set_context_pc(uc: *mut c_void, pc: usize) {
     unsafe { set_context_reg(uc, libc::REG_EIP, pc) }
 }
 
-/// The interrupted context's signal mask, in the kernel's 64-bit layout.
-///
-/// # Safety
-/// As for [`context_reg`].
-#[inline(always)]
-pub unsafe fn context_sigmask(uc: *mut c_void) -> *mut u64 {
-    // SAFETY: as above; the first 8 bytes of uc_sigmask are the kernel's sigset.
-    unsafe { &raw mut (*(uc as *mut libc::ucontext_t)).uc_sigmask as *mut u64 }
-}
-
 /// Raw syscall: returns the kernel's value (negative errno on failure). Not a cancellation
 /// point. It enters through glibc's own syscall entry (`%gs:0x10`: AT_SYSINFO, or glibc's
 /// int $0x80 stub without one), which is ~6x cheaper than `int $0x80` here; the signal

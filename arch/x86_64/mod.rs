@@ -114,16 +114,6 @@ pub unsafe fn set_context_pc(uc: *mut c_void, pc: usize) {
     };
 }
 
-/// The interrupted context's signal mask, in the kernel's 64-bit layout.
-///
-/// # Safety
-/// As for [`context_pc`].
-#[inline(always)]
-pub unsafe fn context_sigmask(uc: *mut c_void) -> *mut u64 {
-    // SAFETY: as above; the first 8 bytes of uc_sigmask are the kernel's sigset.
-    unsafe { &raw mut (*(uc as *mut libc::ucontext_t)).uc_sigmask as *mut u64 }
-}
-
 /// Raw syscalls: return the kernel's value (negative errno on failure). Not cancellation points.
 ///
 /// # Safety

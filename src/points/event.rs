@@ -5,11 +5,8 @@ use libc::{aiocb, epoll_event, sigset_t, timespec};
 
 use crate::arch::fast_point;
 use crate::glibc::set_errno;
-use crate::sys::{c_ret, copy_in};
+use crate::sys::{KERNEL_SIGSET_SIZE, c_ret, copy_timeout};
 use crate::syscall_cp::syscall_cp;
-
-/// The kernel's sigset size (`_NSIG / 8`).
-const KERNEL_SIGSET_SIZE: usize = 8;
 
 fast_point! { libc::SYS_epoll_wait =>
     epoll_wait(epfd: c_int, events: *mut epoll_event, max: c_int, timeout: c_int) -> c_int;
@@ -74,13 +71,12 @@ pub extern "C" fn epoll_pwait2(
     #[cfg(target_arch = "x86")]
     {
         // Widen the 32-bit timespec; a bad pointer is EFAULT, as from the kernel.
-        let wide = match (!timeout.is_null()).then(|| unsafe { copy_in(timeout) }) {
-            None => None,
-            Some(Ok(t)) => Some(super::Timespec64 {
+        let wide = match copy_timeout(timeout) {
+            Ok(t) => t.map(|t| super::Timespec64 {
                 tv_sec: t.tv_sec.into(),
                 tv_nsec: t.tv_nsec.into(),
             }),
-            Some(Err(errno)) => return c_ret(-(errno as isize)) as c_int,
+            Err(raw) => return c_ret(raw) as c_int,
         };
         epoll_pwait2_raw(
             epfd,
@@ -177,18 +173,17 @@ fn aio_suspend_polling(list: *const *const aiocb, count: c_int, timeout_ns: Opti
     }
 }
 
-/// The timeout in nanoseconds, read through the kernel (a bad pointer is EFAULT).
+/// The timeout in nanoseconds, read through the kernel: Err is a raw result (-EFAULT for a bad
+/// pointer, -EINVAL for a bad nanosecond field).
 fn timeout_ns<T: Copy>(
     timeout: *const T,
     parts: impl Fn(T) -> (i64, i64),
-) -> Result<Option<i64>, c_int> {
-    if timeout.is_null() {
+) -> Result<Option<i64>, isize> {
+    let Some((sec, nsec)) = copy_timeout(timeout)?.map(parts) else {
         return Ok(None);
-    }
-    // SAFETY: non-NULL; copy_in validates it through the kernel.
-    let (sec, nsec) = parts(unsafe { copy_in(timeout) }?);
+    };
     if !(0..1_000_000_000).contains(&nsec) {
-        return Err(libc::EINVAL);
+        return Err(-(libc::EINVAL as isize));
     }
     Ok(Some(to_ns(sec, nsec)))
 }
@@ -200,7 +195,7 @@ extern "C" fn aio_suspend_impl(
 ) -> c_int {
     match timeout_ns(timeout, |t: timespec| (t.tv_sec.into(), t.tv_nsec.into())) {
         Ok(ns) => aio_suspend_polling(list, count, ns),
-        Err(errno) => c_ret(-(errno as isize)) as c_int,
+        Err(raw) => c_ret(raw) as c_int,
     }
 }
 super::alias! { aio_suspend_impl =>
@@ -218,6 +213,6 @@ pub extern "C" fn __aio_suspend_time64(
 ) -> c_int {
     match timeout_ns(timeout, |t: super::Timespec64| (t.tv_sec, t.tv_nsec)) {
         Ok(ns) => aio_suspend_polling(list, count, ns),
-        Err(errno) => c_ret(-(errno as isize)) as c_int,
+        Err(raw) => c_ret(raw) as c_int,
     }
 }

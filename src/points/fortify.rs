@@ -124,8 +124,7 @@ pub unsafe extern "C" fn __ppoll_chk(
     fdslen: size_t,
 ) -> c_int {
     check(fdslen / core::mem::size_of::<pollfd>() >= nfds as size_t);
-    // SAFETY: as above.
-    unsafe { time::ppoll(fds, nfds, timeout, mask) }
+    time::ppoll(fds, nfds, timeout, mask)
 }
 
 /// glibc's `__OPEN_NEEDS_MODE`: O_CREAT, or O_TMPFILE (which includes O_DIRECTORY).

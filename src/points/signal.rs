@@ -6,11 +6,8 @@ use libc::{siginfo_t, sigset_t, timespec};
 use super::alias;
 use crate::arch::fast_point;
 use crate::glibc::set_errno;
-use crate::sys::{c_ret, syscall};
+use crate::sys::{KERNEL_SIGSET_SIZE, c_ret, syscall};
 use crate::syscall_cp::syscall_cp;
-
-/// The kernel's sigset size (`_NSIG / 8`).
-const KERNEL_SIGSET_SIZE: usize = 8;
 
 fast_point! { libc::SYS_pause => pause() -> c_int; }
 

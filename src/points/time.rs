@@ -5,11 +5,8 @@ use libc::{clockid_t, fd_set, nfds_t, pollfd, sigset_t, timespec, useconds_t};
 
 use crate::arch::fast_point;
 use crate::glibc::set_errno;
-use crate::sys::{c_ret, copy_in, errno_ret};
+use crate::sys::{KERNEL_SIGSET_SIZE, c_ret, copy_timeout, errno_ret};
 use crate::syscall_cp::syscall_cp;
-
-/// The kernel's sigset size for the calls that take one (`_NSIG / 8`).
-const KERNEL_SIGSET_SIZE: usize = 8;
 
 fast_point! { libc::SYS_nanosleep =>
     nanosleep(req: *const timespec, rem: *mut timespec) -> c_int;
@@ -30,30 +27,37 @@ fast_point! { SYS_SELECT =>
     __select(nfds: c_int, r: *mut fd_set, w: *mut fd_set, e: *mut fd_set, timeout: *mut libc::timeval) -> c_int;
 }
 
-/// Returns an error number, not -1/errno. Sleeping on the calling thread's own CPU clock can
-/// never end: glibc (and musl) say `EINVAL` where the kernel would say `EOPNOTSUPP`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn clock_nanosleep(
+/// clock_nanosleep through syscall `nr` (the time64 one for i386's 64-bit-time entry): returns
+/// an error number, not -1/errno. Sleeping on the calling thread's own CPU clock can never end:
+/// glibc (and musl) say `EINVAL` where the kernel would say `EOPNOTSUPP`.
+pub(super) fn clock_sleep(
+    nr: libc::c_long,
     clock: clockid_t,
     flags: c_int,
-    req: *const timespec,
-    rem: *mut timespec,
+    req: usize,
+    rem: usize,
 ) -> c_int {
     if clock == libc::CLOCK_THREAD_CPUTIME_ID {
         return libc::EINVAL;
     }
     // SAFETY: the caller's pointers go to the kernel, which validates them.
-    errno_ret(unsafe {
-        syscall_cp(
-            libc::SYS_clock_nanosleep,
-            clock as usize,
-            flags as usize,
-            req as usize,
-            rem as usize,
-            0,
-            0,
-        )
-    })
+    errno_ret(unsafe { syscall_cp(nr, clock as usize, flags as usize, req, rem, 0, 0) })
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn clock_nanosleep(
+    clock: clockid_t,
+    flags: c_int,
+    req: *const timespec,
+    rem: *mut timespec,
+) -> c_int {
+    clock_sleep(
+        libc::SYS_clock_nanosleep,
+        clock,
+        flags,
+        req as usize,
+        rem as usize,
+    )
 }
 
 /// glibc's semantics: the whole seconds not slept if interrupted (errno EINTR), else 0 with
@@ -94,33 +98,24 @@ pub extern "C" fn usleep(useconds: useconds_t) -> c_int {
         as c_int
 }
 
-/// The caller's timeout, copied so that the kernel's update of it is not seen (glibc's
-/// behaviour); a bad pointer is `EFAULT`, as the kernel would report it.
-fn timeout_copy(timeout: *const timespec) -> Result<Option<timespec>, i32> {
-    if timeout.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: non-NULL; copy_in validates it through the kernel.
-    unsafe { copy_in(timeout) }.map(Some)
-}
-
-/// Like glibc, works on a copy of the timeout: the caller's is never modified.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn ppoll(
+/// ppoll through syscall `nr`, on a copy of the timeout (`T`: the timespec layout `nr` takes),
+/// so that the caller's is never modified, as with glibc.
+pub(super) fn ppoll_copying<T: Copy>(
+    nr: libc::c_long,
     fds: *mut pollfd,
     nfds: nfds_t,
-    timeout: *const timespec,
+    timeout: *const T,
     mask: *const sigset_t,
 ) -> c_int {
-    let mut copy = match timeout_copy(timeout) {
+    let mut copy = match copy_timeout(timeout) {
         Ok(copy) => copy,
-        Err(errno) => return c_ret(-(errno as isize)) as c_int,
+        Err(raw) => return c_ret(raw) as c_int,
     };
-    let timeout = copy.as_mut().map_or(0, |t| t as *mut timespec as usize);
+    let timeout = copy.as_mut().map_or(0, |t| t as *mut T as usize);
     // SAFETY: the remaining pointers go to the kernel, which validates them.
     c_ret(unsafe {
         syscall_cp(
-            libc::SYS_ppoll,
+            nr,
             fds as usize,
             nfds as usize,
             timeout,
@@ -131,9 +126,60 @@ pub unsafe extern "C" fn ppoll(
     }) as c_int
 }
 
-/// Like glibc, works on a copy of the timeout (POSIX: pselect does not modify it).
+/// pselect6 through syscall `nr` with `timeout` (an address, possibly 0) as is: raw result.
+pub(super) fn pselect_raw(
+    nr: libc::c_long,
+    nfds: c_int,
+    sets: [*mut fd_set; 3],
+    timeout: usize,
+    mask: *const sigset_t,
+) -> isize {
+    // The kernel's 6th argument: {const sigset_t *, size_t}.
+    let sigmask = [mask as usize, KERNEL_SIGSET_SIZE];
+    let [r, w, e] = sets.map(|set| set as usize);
+    // SAFETY: the caller's pointers go to the kernel, which validates them; `sigmask`
+    // outlives the call.
+    unsafe {
+        syscall_cp(
+            nr,
+            nfds as usize,
+            r,
+            w,
+            e,
+            timeout,
+            sigmask.as_ptr() as usize,
+        )
+    }
+}
+
+/// pselect on a copy of the timeout (POSIX: pselect does not modify it), as glibc.
+pub(super) fn pselect_copying<T: Copy>(
+    nr: libc::c_long,
+    nfds: c_int,
+    sets: [*mut fd_set; 3],
+    timeout: *const T,
+    mask: *const sigset_t,
+) -> c_int {
+    let mut copy = match copy_timeout(timeout) {
+        Ok(copy) => copy,
+        Err(raw) => return c_ret(raw) as c_int,
+    };
+    let timeout = copy.as_mut().map_or(0, |t| t as *mut T as usize);
+    c_ret(pselect_raw(nr, nfds, sets, timeout, mask)) as c_int
+}
+
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn pselect(
+pub extern "C" fn ppoll(
+    fds: *mut pollfd,
+    nfds: nfds_t,
+    timeout: *const timespec,
+    mask: *const sigset_t,
+) -> c_int {
+    ppoll_copying(libc::SYS_ppoll, fds, nfds, timeout, mask)
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn pselect(
     nfds: c_int,
     r: *mut fd_set,
     w: *mut fd_set,
@@ -141,23 +187,5 @@ pub unsafe extern "C" fn pselect(
     timeout: *const timespec,
     mask: *const sigset_t,
 ) -> c_int {
-    let mut copy = match timeout_copy(timeout) {
-        Ok(copy) => copy,
-        Err(errno) => return c_ret(-(errno as isize)) as c_int,
-    };
-    let timeout = copy.as_mut().map_or(0, |t| t as *mut timespec as usize);
-    // The kernel's 6th argument: {const sigset_t *, size_t}.
-    let sigmask = [mask as usize, KERNEL_SIGSET_SIZE];
-    // SAFETY: as above; `sigmask` outlives the call.
-    c_ret(unsafe {
-        syscall_cp(
-            libc::SYS_pselect6,
-            nfds as usize,
-            r as usize,
-            w as usize,
-            e as usize,
-            timeout,
-            sigmask.as_ptr() as usize,
-        )
-    }) as c_int
+    pselect_copying(libc::SYS_pselect6, nfds, [r, w, e], timeout, mask)
 }

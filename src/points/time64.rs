@@ -5,24 +5,11 @@ use core::ffi::c_int;
 use libc::{clockid_t, fd_set, mqd_t, nfds_t, pollfd, sigset_t, size_t, ssize_t};
 
 use super::Timespec64;
+use super::time::{clock_sleep, ppoll_copying, pselect_copying, pselect_raw};
 use crate::arch::nr;
 use crate::glibc::set_errno;
-use crate::sys::{c_ret, copy_in, errno_ret};
+use crate::sys::c_ret;
 use crate::syscall_cp::syscall_cp;
-
-const KERNEL_SIGSET_SIZE: usize = 8;
-
-/// A copy of the caller's timeout (the kernel writes the time left into what it is given,
-/// which glibc's ppoll/pselect do not show the caller); a bad pointer is EFAULT.
-fn copy_timeout(timeout: *const Timespec64) -> Result<Option<Timespec64>, isize> {
-    if timeout.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: non-NULL; copy_in validates it through the kernel.
-    unsafe { copy_in(timeout) }
-        .map(Some)
-        .map_err(|e| -(e as isize))
-}
 
 #[unsafe(no_mangle)]
 pub extern "C" fn __clock_nanosleep_time64(
@@ -31,21 +18,13 @@ pub extern "C" fn __clock_nanosleep_time64(
     req: *const Timespec64,
     rem: *mut Timespec64,
 ) -> c_int {
-    if clock == libc::CLOCK_THREAD_CPUTIME_ID {
-        return libc::EINVAL;
-    }
-    // SAFETY: the caller's pointers go to the kernel, which validates them.
-    errno_ret(unsafe {
-        syscall_cp(
-            nr::CLOCK_NANOSLEEP_TIME64,
-            clock as usize,
-            flags as usize,
-            req as usize,
-            rem as usize,
-            0,
-            0,
-        )
-    })
+    clock_sleep(
+        nr::CLOCK_NANOSLEEP_TIME64,
+        clock,
+        flags,
+        req as usize,
+        rem as usize,
+    )
 }
 
 #[unsafe(no_mangle)]
@@ -66,47 +45,7 @@ pub extern "C" fn __ppoll64(
     timeout: *const Timespec64,
     mask: *const sigset_t,
 ) -> c_int {
-    let mut copy = match copy_timeout(timeout) {
-        Ok(copy) => copy,
-        Err(raw) => return c_ret(raw) as c_int,
-    };
-    let timeout = copy.as_mut().map_or(0, |t| t as *mut Timespec64 as usize);
-    // SAFETY: as above.
-    c_ret(unsafe {
-        syscall_cp(
-            nr::PPOLL_TIME64,
-            fds as usize,
-            nfds as usize,
-            timeout,
-            mask as usize,
-            KERNEL_SIGSET_SIZE,
-            0,
-        )
-    }) as c_int
-}
-
-fn pselect_time64(
-    nfds: c_int,
-    r: *mut fd_set,
-    w: *mut fd_set,
-    e: *mut fd_set,
-    timeout: usize,
-    mask: *const sigset_t,
-) -> isize {
-    // The kernel's 6th argument: {const sigset_t *, size_t}.
-    let sigmask = [mask as usize, KERNEL_SIGSET_SIZE];
-    // SAFETY: as above; `sigmask` outlives the call.
-    unsafe {
-        syscall_cp(
-            nr::PSELECT6_TIME64,
-            nfds as usize,
-            r as usize,
-            w as usize,
-            e as usize,
-            timeout,
-            sigmask.as_ptr() as usize,
-        )
-    }
+    ppoll_copying(nr::PPOLL_TIME64, fds, nfds, timeout, mask)
 }
 
 #[unsafe(no_mangle)]
@@ -118,12 +57,7 @@ pub extern "C" fn __pselect64(
     timeout: *const Timespec64,
     mask: *const sigset_t,
 ) -> c_int {
-    let mut copy = match copy_timeout(timeout) {
-        Ok(copy) => copy,
-        Err(raw) => return c_ret(raw) as c_int,
-    };
-    let timeout = copy.as_mut().map_or(0, |t| t as *mut Timespec64 as usize);
-    c_ret(pselect_time64(nfds, r, w, e, timeout, mask)) as c_int
+    pselect_copying(nr::PSELECT6_TIME64, nfds, [r, w, e], timeout, mask)
 }
 
 /// glibc's `struct __timeval64`.
@@ -146,7 +80,13 @@ pub unsafe extern "C" fn __select64(
 ) -> c_int {
     // SAFETY: POSIX requires the timeout to be NULL or valid (glibc reads it directly too).
     let Some(tv) = (unsafe { timeout.as_mut() }) else {
-        return c_ret(pselect_time64(nfds, r, w, e, 0, core::ptr::null())) as c_int;
+        return c_ret(pselect_raw(
+            nr::PSELECT6_TIME64,
+            nfds,
+            [r, w, e],
+            0,
+            core::ptr::null(),
+        )) as c_int;
     };
     if tv.tv_sec < 0 || tv.tv_usec < 0 {
         set_errno(libc::EINVAL);
@@ -164,7 +104,13 @@ pub unsafe extern "C" fn __select64(
             tv_nsec: tv.tv_usec % 1_000_000 * 1000,
         }
     };
-    let raw = pselect_time64(nfds, r, w, e, &raw mut ts as usize, core::ptr::null());
+    let raw = pselect_raw(
+        nr::PSELECT6_TIME64,
+        nfds,
+        [r, w, e],
+        &raw mut ts as usize,
+        core::ptr::null(),
+    );
     tv.tv_sec = ts.tv_sec;
     tv.tv_usec = ts.tv_nsec / 1000;
     c_ret(raw) as c_int

@@ -1,6 +1,5 @@
 /* Bad input through ptcancel's entry points gets the kernel's errno, never a crash, and the
- * same result as glibc's own function (looked up inside libc.so.6 itself, which works both
- * under LD_PRELOAD and with libptcancel.a linked into the program).
+ * same result as glibc's own function (against_glibc.h).
  *
  * Prints one line per case; exits 0 iff every case matched glibc (or, where glibc itself would
  * crash on the bad pointer, returned EFAULT).
@@ -33,51 +32,13 @@
 static void *volatile bad_pointer = (void *)16;
 #define BAD_PTR bad_pointer
 
+#include "against_glibc.h"
+
 extern int __xpg_sigpause(int sig); /* glibc's XSI sigpause, what _XOPEN_SOURCE selects */
-
-static void *libc_handle;
-static int failures;
-
-static void *glibc_fn(const char *name)
-{
-    void *fn = dlsym(libc_handle, name);
-    if (!fn) {
-        fprintf(stderr, "no %s in libc.so.6\n", name);
-        _exit(2);
-    }
-    return fn;
-}
-
-/* Compare (result, errno) of ours with glibc's. */
-static void same(const char *what, long ours, int ours_errno, long theirs, int theirs_errno)
-{
-    int ok = ours == theirs && (ours != -1 || ours_errno == theirs_errno);
-    printf("%s: %ld %s%s\n", what, ours, ours == -1 ? strerrorname_np(ours_errno) : "",
-           ok ? "" : " MISMATCH");
-    if (!ok) {
-        fprintf(stderr, "FAIL %s: ours %ld/%d glibc %ld/%d\n", what, ours, ours_errno, theirs, theirs_errno);
-        failures++;
-    }
-}
-
-/* (Arguments reach glibc's function unprototyped: cast 64-bit ones, e.g. (off_t)-1.) */
-#define COMPARE(what, name, type, ...)                                     \
-    do {                                                                   \
-        type (*theirs)() = (type(*)())glibc_fn(#name);                     \
-        errno = 0;                                                         \
-        long r1 = name(__VA_ARGS__);                                       \
-        int e1 = errno;                                                    \
-        errno = 0;                                                         \
-        long r2 = theirs(__VA_ARGS__);                                     \
-        int e2 = errno;                                                    \
-        same(what, r1, e1, r2, e2);                                        \
-    } while (0)
 
 int main(void)
 {
-    libc_handle = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
-    if (!libc_handle)
-        return 2;
+    open_glibc();
     int p[2];
     pipe(p);
     char buf[4];

@@ -24,50 +24,7 @@
 #error "build with -m32 -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64"
 #endif
 
-static void *libc_handle;
-static int failures;
-
-static void *glibc(const char *name)
-{
-    void *f = dlsym(libc_handle, name);
-    if (!f) {
-        fprintf(stderr, "no %s in libc.so.6\n", name);
-        _exit(2);
-    }
-    return f;
-}
-
-static void same(const char *what, long ours, int ours_errno, long theirs, int theirs_errno)
-{
-    int ok = ours == theirs && (ours != -1 || ours_errno == theirs_errno);
-    printf("%s: %ld%s%s\n", what, ours, ours == -1 ? " errno set" : "", ok ? "" : " MISMATCH");
-    if (!ok) {
-        fprintf(stderr, "FAIL %s: ours %ld/%d glibc %ld/%d\n", what, ours, ours_errno, theirs, theirs_errno);
-        failures++;
-    }
-}
-
-static void check(const char *what, int ok)
-{
-    printf("%s: %s\n", what, ok ? "same" : "DIFFERENT");
-    if (!ok) {
-        fprintf(stderr, "FAIL %s\n", what);
-        failures++;
-    }
-}
-
-/* Run `call` as ours (the program's binding) and as glibc's `sym`. */
-#define COMPARE(what, sym, type, ...)                                    \
-    do {                                                                 \
-        type (*theirs)() = (type(*)())glibc(sym);                        \
-        errno = 0;                                                       \
-        long r1 = ours(__VA_ARGS__);                                     \
-        int e1 = errno;                                                  \
-        errno = 0;                                                       \
-        long r2 = theirs(__VA_ARGS__);                                   \
-        int e2 = errno;                                                  \
-        same(what, r1, e1, r2, e2);                                      \
-    } while (0)
+#include "against_glibc.h"
 
 /* A UDP datagram to ourselves with SO_TIMESTAMP and SO_TIMESTAMPNS on; receive it with `rx`
  * into a control buffer of `csize` bytes; returns the control bytes and flags seen. */
@@ -100,11 +57,11 @@ static void recvmsg_case(const char *what, int ns, size_t csize, int use_mmsg)
         if (use_mmsg) {
             struct mmsghdr mm = {.msg_hdr = m[who]};
             int (*f64)(int, struct mmsghdr *, unsigned, int, struct timespec *) =
-                who ? glibc("__recvmmsg64") : (void *)recvmmsg;
+                who ? glibc_fn("__recvmmsg64") : (void *)recvmmsg;
             f64(s, &mm, 1, 0, NULL);
             m[who] = mm.msg_hdr;
         } else {
-            ssize_t (*f64)(int, struct msghdr *, int) = who ? glibc("__recvmsg64") : (void *)recvmsg;
+            ssize_t (*f64)(int, struct msghdr *, int) = who ? glibc_fn("__recvmsg64") : (void *)recvmsg;
             f64(s, &m[who], 0);
         }
         f[who] = m[who].msg_flags;
@@ -126,27 +83,23 @@ static void recvmsg_case(const char *what, int ns, size_t csize, int use_mmsg)
 
 int main(void)
 {
-    libc_handle = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
-    if (!libc_handle)
-        return 2;
+    open_glibc();
     struct timespec bad = {-1, 0}, zero = {0, 0};
     /* With _TIME_BITS=64 these names are redirected to the __*64 entry points. */
-#define ours nanosleep
-    COMPARE("nanosleep64 negative", "__nanosleep64", int, &bad, NULL);
-    COMPARE("nanosleep64 zero", "__nanosleep64", int, &zero, NULL);
-#undef ours
-#define ours clock_nanosleep
-    COMPARE("clock_nanosleep64 bad clock", "__clock_nanosleep_time64", int, 12345, 0, &zero, NULL);
-    COMPARE("clock_nanosleep64 thread cputime", "__clock_nanosleep_time64", int, CLOCK_THREAD_CPUTIME_ID, 0, &zero, NULL);
-    COMPARE("clock_nanosleep64 negative", "__clock_nanosleep_time64", int, CLOCK_MONOTONIC, 0, &bad, NULL);
-#undef ours
+    COMPARE_AS("nanosleep64 negative", nanosleep, "__nanosleep64", int, &bad, NULL);
+    COMPARE_AS("nanosleep64 zero", nanosleep, "__nanosleep64", int, &zero, NULL);
+    COMPARE_AS("clock_nanosleep64 bad clock", clock_nanosleep, "__clock_nanosleep_time64", int, 12345, 0, &zero, NULL);
+    COMPARE_AS("clock_nanosleep64 thread cputime", clock_nanosleep, "__clock_nanosleep_time64", int,
+               CLOCK_THREAD_CPUTIME_ID, 0, &zero, NULL);
+    COMPARE_AS("clock_nanosleep64 negative", clock_nanosleep, "__clock_nanosleep_time64", int, CLOCK_MONOTONIC, 0,
+               &bad, NULL);
 
     int p[2];
     pipe(p);
     write(p[1], "ab", 2);
     struct pollfd pfd = {p[0], POLLIN, 0};
     struct timespec ts1 = {0, 30000000}, ts2 = ts1;
-    int (*g_ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *) = glibc("__ppoll64");
+    int (*g_ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *) = glibc_fn("__ppoll64");
     int r1 = ppoll(&pfd, 1, &ts1, NULL), r2 = g_ppoll(&pfd, 1, &ts2, NULL);
     same("ppoll64 ready", r1, 0, r2, 0);
     check("ppoll64 timeout untouched", ts1.tv_nsec == 30000000 && ts2.tv_nsec == 30000000);
@@ -154,14 +107,14 @@ int main(void)
     fd_set rs;
     FD_ZERO(&rs);
     FD_SET(p[0], &rs);
-    int (*g_pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *) = glibc("__pselect64");
+    int (*g_pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *) = glibc_fn("__pselect64");
     r1 = pselect(p[0] + 1, &rs, NULL, NULL, &ts1, NULL);
     FD_SET(p[0], &rs);
     r2 = g_pselect(p[0] + 1, &rs, NULL, NULL, &ts2, NULL);
     same("pselect64 ready", r1, 0, r2, 0);
 
     /* select64 normalises the timeval and writes back the time left. */
-    int (*g_select)(int, fd_set *, fd_set *, fd_set *, struct timeval *) = glibc("__select64");
+    int (*g_select)(int, fd_set *, fd_set *, fd_set *, struct timeval *) = glibc_fn("__select64");
     struct timeval tv1 = {0, 2500000}, tv2 = tv1;
     FD_SET(p[0], &rs);
     r1 = select(p[0] + 1, &rs, NULL, NULL, &tv1);
@@ -183,7 +136,7 @@ int main(void)
     sigaddset(&set, SIGUSR1);
     sigprocmask(SIG_BLOCK, &set, NULL);
     siginfo_t i1, i2;
-    int (*g_stw)(const sigset_t *, siginfo_t *, const struct timespec *) = glibc("__sigtimedwait64");
+    int (*g_stw)(const sigset_t *, siginfo_t *, const struct timespec *) = glibc_fn("__sigtimedwait64");
     pthread_kill(pthread_self(), SIGUSR1);
     r1 = sigtimedwait(&set, &i1, &zero);
     pthread_kill(pthread_self(), SIGUSR1);
@@ -198,7 +151,7 @@ int main(void)
     same("sigtimedwait64 nothing pending", r1, e1, r2, errno);
 
     /* wait4_time64 fills the 64-bit rusage. */
-    pid_t (*g_wait4)(pid_t, int *, int, struct rusage *) = glibc("__wait4_time64");
+    pid_t (*g_wait4)(pid_t, int *, int, struct rusage *) = glibc_fn("__wait4_time64");
     for (int who = 0; who < 2; who++) {
         pid_t child = fork();
         if (child == 0)
