@@ -30,7 +30,7 @@ static volatile size_t small = 1, big = 64; /* sizes the compiler cannot fold */
 static volatile int creat_flags = O_RDONLY | O_CREAT, read_flags = O_RDONLY;
 static int fds[2], sv[2];
 static char fifo[64];
-static volatile int tid, cleaned;
+static volatile int tid, cleaned, cancel_sent;
 static int failures;
 
 static void cleanup(void *arg)
@@ -52,7 +52,15 @@ static void *blocker(void *arg)
     pthread_cleanup_push(cleanup, NULL);
     switch (w) {
     case READ_CHK: read(fds[0], buf, small); break;
-    case PREAD_CHK: pread(sv[0], buf, small, 0); break; /* ESPIPE... see main: pending case */
+    case PREAD_CHK:
+        /* pread cannot block: the cancel must be pending on entry, whatever the scheduling.
+         * Hold cancellation off until main has sent it (enabling does not act by itself). */
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+        while (!cancel_sent)
+            sched_yield();
+        pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+        pread(sv[0], buf, small, 0);
+        break;
     case RECV_CHK: recv(sv[0], buf, small, 0); break;
     case RECVFROM_CHK: recvfrom(sv[0], buf, small, 0, NULL, NULL); break;
     case POLL_CHK: poll(pfd, small, -1); break;
@@ -91,10 +99,12 @@ static void cancel_case(enum which w)
     void *value;
     tid = 0;
     cleaned = 0;
+    cancel_sent = 0;
     if (w == PREAD_CHK) {
         /* A cancel pending on entry acts before the syscall. */
         pthread_create(&t, NULL, blocker, (void *)(long)w);
         pthread_cancel(t);
+        cancel_sent = 1;
     } else {
         pthread_create(&t, NULL, blocker, (void *)(long)w);
         for (int i = 0; i < 1000 && (tid == 0 || state_of(tid) != 'S'); i++)
