@@ -1,7 +1,7 @@
 //! What ptcancel uses from glibc, and glibc facts found at run time (DESIGN §3).
 
 use core::ffi::{c_char, c_int, c_uint, c_void};
-use core::sync::atomic::{AtomicIsize, Ordering};
+use core::sync::atomic::{AtomicIsize, AtomicU32, Ordering};
 
 unsafe extern "C" {
     /// Declared `extern "C"`, not `"C-unwind"`: glibc's forced unwind then passes through our
@@ -54,22 +54,41 @@ fn lookup_tid_offset() -> isize {
 /// Prepares what acting on a cancel from a signal handler needs. Not async-signal-safe: called
 /// by `pthread_cancel` before the first signal is sent.
 pub fn prepare() {
-    if TID_OFFSET.load(Ordering::Relaxed) < 0 {
-        TID_OFFSET.store(lookup_tid_offset(), Ordering::Relaxed);
-    }
+    tid_offset();
     // pthread_exit dlopens libgcc_s on first use; backtrace() does it now, outside any handler.
     let mut frame = [core::ptr::null_mut(); 1];
     // SAFETY: a one-entry buffer for one frame.
     unsafe { backtrace(frame.as_mut_ptr(), 1) };
 }
 
-/// The kernel thread id of `thread`, or 0 once the thread has exited. Call `prepare` first.
+fn tid_offset() -> isize {
+    match TID_OFFSET.load(Ordering::Relaxed) {
+        offset if offset >= 0 => offset,
+        _ => {
+            let offset = lookup_tid_offset();
+            TID_OFFSET.store(offset, Ordering::Relaxed);
+            offset
+        }
+    }
+}
+
+/// The `tid` word of `thread`: its kernel thread id, cleared to 0 by the kernel (with a shared
+/// futex wake) when the thread exits. Not async-signal-safe on first use.
+///
+/// # Safety
+/// As for [`crate::state::of`].
+pub unsafe fn tid_word(thread: libc::pthread_t) -> &'static AtomicU32 {
+    let at = (thread as usize).wrapping_add_signed(tid_offset());
+    // SAFETY: `tid` is an aligned int inside the caller-guaranteed live `struct pthread`; the
+    // kernel writes it (CLONE_CHILD_CLEARTID), so it is only accessed atomically.
+    unsafe { &*(at as *const AtomicU32) }
+}
+
+/// The kernel thread id of `thread`, or 0 once the thread has exited.
 ///
 /// # Safety
 /// As for [`crate::state::of`].
 pub unsafe fn thread_tid(thread: libc::pthread_t) -> i32 {
-    let at = (thread as usize).wrapping_add_signed(TID_OFFSET.load(Ordering::Relaxed));
-    // SAFETY: `tid` is an aligned int inside the caller-guaranteed live `struct pthread`; the
-    // kernel writes it (CLONE_CHILD_CLEARTID), so read it volatile.
-    unsafe { core::ptr::read_volatile(at as *const i32) }
+    // SAFETY: the caller's contract.
+    unsafe { tid_word(thread) }.load(Ordering::Acquire) as i32
 }

@@ -20,6 +20,8 @@ mod arch;
 
 pub mod api;
 /// cbindgen:ignore
+mod futex;
+/// cbindgen:ignore
 mod glibc;
 /// cbindgen:ignore
 mod handler;

@@ -116,3 +116,52 @@ pub extern "C" fn slow(
     // SAFETY: the arguments are the C caller's, for the syscall its entry names.
     c_ret(unsafe { syscall_cp(nr as libc::c_long, a, b, c, d, e, f) })
 }
+
+/// The calling thread's cancellation settings, held while a thread wait has registered itself
+/// somewhere (a semaphore's waiter count, a condvar's) that it must undo before a cancel acts.
+/// During the hold the state is MASKED (a cancel makes the wait return `-ECANCELED` instead
+/// of exiting) or DISABLE, and the type is deferred, so an asynchronous cancel cannot strike
+/// mid-update either. The caller then ends the hold, or undoes its registration and acts.
+pub struct Hold {
+    me: &'static ThreadCancel,
+    state: u8,
+    kind: u8,
+}
+
+impl Hold {
+    /// Starts a hold. `cancellable`: whether a cancel may end the caller's wait at all (join
+    /// waits only when cancellation is enabled, as musl's does).
+    pub fn new(cancellable: bool) -> Hold {
+        let me = state::current();
+        let state = me.state();
+        let during = if cancellable && state != state::DISABLE {
+            state::MASKED
+        } else {
+            state::DISABLE
+        };
+        let kind = me.set_kind(state::DEFERRED);
+        me.set_state(during);
+        Hold { me, state, kind }
+    }
+
+    /// Restores the caller's settings. A cancel that arrived but did not end the wait stays
+    /// pending; if the caller's type is asynchronous it acts now.
+    pub fn end(self) {
+        self.restore();
+        if self.kind == state::ASYNCHRONOUS {
+            crate::api::pthread_testcancel();
+        }
+    }
+
+    /// After the wait returned `Cancelled` and the caller undid its registration: restores the
+    /// caller's settings and acts (exits; under MASKED returns `-ECANCELED` and disables).
+    pub fn act(self) -> isize {
+        self.restore();
+        act(self.me)
+    }
+
+    fn restore(&self) {
+        self.me.set_state(self.state);
+        self.me.set_kind(self.kind);
+    }
+}

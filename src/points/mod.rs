@@ -6,13 +6,18 @@
 // widen them on i386 are no-ops on x86_64.
 #![allow(clippy::useless_conversion)]
 
+mod c11;
+mod cond;
 mod event;
 mod fortify;
 mod io;
 mod ipc;
+mod join;
 mod net;
 mod process;
+mod sem;
 mod signal;
+mod splice;
 mod sync;
 mod time;
 #[cfg(target_arch = "x86")]
