@@ -90,6 +90,14 @@ pub struct Scope(pub usize);
 pub const PRIVATE: Scope = Scope(FUTEX_PRIVATE_FLAG);
 pub const SHARED: Scope = Scope(0);
 
+impl Scope {
+    /// From glibc's own `private` fields (e.g. `sem_t`'s), which hold the value glibc XORs
+    /// into a private futex operation: 0 for process-private, FUTEX_PRIVATE_FLAG for shared.
+    pub fn from_glibc(private: i32) -> Scope {
+        Scope(FUTEX_PRIVATE_FLAG ^ (private as usize & FUTEX_PRIVATE_FLAG))
+    }
+}
+
 /// What ended a wait. Wake-ups that are not a timeout, a signal or a cancel (a real wake, the
 /// value already changed, a spurious wake) are all `Woken`: callers re-check their word.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -195,3 +195,20 @@ fn glibc_only_points_time64() {
         Some("tests/c/expected/glibc_misc.out"),
     );
 }
+
+/// The thread waits: semaphores, condvars, joins, C11 threads, in every mode, asynchronous and
+/// MASKED, and process-shared objects across fork.
+#[test]
+fn points_threads() {
+    musl_reference("points_threads", &[]);
+}
+
+/// The same with 64-bit time: on i386 the calls become `__sem_timedwait64`,
+/// `__pthread_cond_timedwait64`, `__pthread_timedjoin_np64`, `__cnd_timedwait64`...
+#[test]
+fn points_threads_time64() {
+    musl_reference(
+        "points_threads",
+        &["-D_TIME_BITS=64", "-D_FILE_OFFSET_BITS=64"],
+    );
+}

@@ -12,7 +12,7 @@ use crate::state::{self, ENABLE};
 use crate::syscall_cp::{self, Hold};
 
 /// x86_64 (64-bit atomics): one word, tokens in the low 32 bits, registered waiters in the
-/// high 32; `private` (0 or FUTEX_PRIVATE_FLAG) follows. Waiters sleep on the low half while
+/// high 32; `private` (glibc's XOR value: 0 private, 128 shared) follows. Waiters sleep on the low half while
 /// it is 0; `sem_post` wakes one when the waiter count is not zero.
 #[cfg(target_arch = "x86_64")]
 mod protocol {
@@ -31,7 +31,7 @@ mod protocol {
 
     impl Sem {
         pub fn scope(&self) -> Scope {
-            Scope(self.private as usize)
+            Scope::from_glibc(self.private)
         }
         pub fn try_take(&self) -> bool {
             let mut d = self.data.load(Relaxed);
@@ -106,7 +106,7 @@ mod protocol {
 
     impl Sem {
         pub fn scope(&self) -> Scope {
-            Scope(self.private as usize)
+            Scope::from_glibc(self.private)
         }
         pub fn try_take(&self) -> bool {
             let mut v = self.value.load(Relaxed);
