@@ -56,24 +56,28 @@ impl AbsTime for crate::points::Timespec64 {
     }
 }
 
+/// A caller's absolute timeout, read once: (seconds, nanoseconds), or None for NULL.
+///
+/// # Safety
+/// `timeout` must be NULL or valid for reading (glibc reads it directly too).
+pub unsafe fn read_timeout<T: AbsTime>(timeout: *const T) -> Option<(i64, i64)> {
+    // SAFETY: the caller's contract.
+    unsafe { timeout.as_ref() }.map(AbsTime::parts)
+}
+
 impl Deadline {
     /// glibc's checks, in its order: a clock futexes cannot wait on is `EINVAL`, so is a
-    /// `tv_nsec` outside [0, 1e9). `timeout` is the caller's; NULL means no deadline.
-    ///
-    /// # Safety
-    /// `timeout` must be NULL or valid for reading (glibc reads it directly too).
-    pub unsafe fn new<T: AbsTime>(
+    /// `tv_nsec` outside [0, 1e9). No timeout means no deadline.
+    pub fn new(
         clock: libc::clockid_t,
-        timeout: *const T,
+        timeout: Option<(i64, i64)>,
     ) -> Result<Option<Deadline>, c_int> {
         if clock != libc::CLOCK_REALTIME && clock != libc::CLOCK_MONOTONIC {
             return Err(libc::EINVAL);
         }
-        // SAFETY: the caller's contract.
-        let Some(timeout) = (unsafe { timeout.as_ref() }) else {
+        let Some((tv_sec, tv_nsec)) = timeout else {
             return Ok(None);
         };
-        let (tv_sec, tv_nsec) = timeout.parts();
         if !(0..1_000_000_000).contains(&tv_nsec) {
             return Err(libc::EINVAL);
         }

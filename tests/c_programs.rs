@@ -212,3 +212,26 @@ fn points_threads_time64() {
         &["-D_TIME_BITS=64", "-D_FILE_OFFSET_BITS=64"],
     );
 }
+
+/// What glibc cancels beyond POSIX and musl (splice, tee, vmsplice, copy_file_range,
+/// sync_file_range, fallocate, open_by_handle_at) and the clock waits musl lacks: glibc is
+/// the reference.
+#[test]
+fn glibc_cancellable() {
+    check_agree(
+        "tests/c/glibc_cancellable.c",
+        &[],
+        Reference::Glibc,
+        Some("tests/c/expected/glibc_cancellable.out"),
+    );
+}
+
+#[test]
+fn glibc_cancellable_time64() {
+    check_agree(
+        "tests/c/glibc_cancellable.c",
+        &["-D_TIME_BITS=64", "-D_FILE_OFFSET_BITS=64"],
+        Reference::Glibc,
+        Some("tests/c/expected/glibc_cancellable.out"),
+    );
+}

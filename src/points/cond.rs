@@ -182,16 +182,15 @@ enum Outcome {
 ///
 /// # Safety
 /// `cond` and `mutex` live; `timeout` NULL (no deadline) or readable.
-unsafe fn wait<T: AbsTime>(
+unsafe fn wait(
     cond: *mut libc::pthread_cond_t,
     mutex: *mut libc::pthread_mutex_t,
     clock: Option<libc::clockid_t>,
-    timeout: *const T,
+    timeout: Option<(i64, i64)>,
 ) -> c_int {
     // SAFETY: the caller's contract.
     let c = unsafe { Cond::at(cond) };
-    // SAFETY: the caller's contract.
-    let deadline = match unsafe { Deadline::new(clock.unwrap_or_else(|| c.clock()), timeout) } {
+    let deadline = match Deadline::new(clock.unwrap_or_else(|| c.clock()), timeout) {
         Ok(deadline) => deadline,
         Err(err) => return err,
     };
@@ -262,7 +261,7 @@ pub unsafe extern "C" fn pthread_cond_wait(
     mutex: *mut libc::pthread_mutex_t,
 ) -> c_int {
     // SAFETY: the caller's contract.
-    unsafe { wait(cond, mutex, None, core::ptr::null::<libc::timespec>()) }
+    unsafe { wait(cond, mutex, None, None) }
 }
 
 /// # Safety
@@ -304,7 +303,7 @@ pub(super) unsafe fn timed_wait<T: AbsTime>(
         return libc::EINVAL;
     }
     // SAFETY: the caller's contract.
-    unsafe { wait(cond, mutex, clock, timeout) }
+    unsafe { wait(cond, mutex, clock, futex::read_timeout(timeout)) }
 }
 
 #[cfg(target_arch = "x86")]

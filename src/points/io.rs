@@ -321,3 +321,24 @@ mod i386_vectored {
         rw_v2(libc::SYS_pwritev, fd, iov, count, offset.into(), 0)
     }
 }
+
+/// glibc's `eventfd_read`: one 8-byte read of the counter; 0, or -1 with errno (also for a
+/// short read, which an eventfd never gives).
+///
+/// # Safety
+/// `value` must be writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn eventfd_read(fd: c_int, value: *mut u64) -> c_int {
+    // SAFETY: the kernel validates `value`.
+    let n = c_ret(unsafe { syscall_cp(libc::SYS_read, fd as usize, value as usize, 8, 0, 0, 0) });
+    if n == 8 { 0 } else { -1 }
+}
+
+/// glibc's `eventfd_write`: one 8-byte write of `value`.
+#[unsafe(no_mangle)]
+pub extern "C" fn eventfd_write(fd: c_int, value: u64) -> c_int {
+    let at = &raw const value as usize;
+    // SAFETY: `value` lives on our stack for the call.
+    let n = c_ret(unsafe { syscall_cp(libc::SYS_write, fd as usize, at, 8, 0, 0, 0) });
+    if n == 8 { 0 } else { -1 }
+}

@@ -42,6 +42,20 @@ pub(super) unsafe fn join<T: AbsTime>(
     clock: libc::clockid_t,
     timeout: *const T,
 ) -> c_int {
+    // SAFETY: the caller's contract.
+    unsafe { join_impl(thread, result, clock, futex::read_timeout(timeout)) }
+}
+
+/// [`join`] with the timeout read.
+///
+/// # Safety
+/// As for [`join`].
+unsafe fn join_impl(
+    thread: libc::pthread_t,
+    result: *mut *mut c_void,
+    clock: libc::clockid_t,
+    timeout: Option<(i64, i64)>,
+) -> c_int {
     if clock != libc::CLOCK_REALTIME && clock != libc::CLOCK_MONOTONIC {
         return libc::EINVAL;
     }
@@ -58,8 +72,7 @@ pub(super) unsafe fn join<T: AbsTime>(
         if is_detached(thread) {
             return libc::EINVAL;
         }
-        // SAFETY: the caller's contract.
-        let deadline = match unsafe { Deadline::new(clock, timeout) } {
+        let deadline = match Deadline::new(clock, timeout) {
             Ok(deadline) => deadline,
             Err(err) => return err,
         };

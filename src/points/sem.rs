@@ -185,14 +185,13 @@ use protocol::Sem;
 /// available), then a pending cancel acts, then a free token is taken without waiting.
 ///
 /// # Safety
-/// `sem` must be a live semaphore; `timeout` NULL or readable.
-unsafe fn sem_wait_common<T: AbsTime>(
+/// `sem` must be a live semaphore.
+unsafe fn sem_wait_common(
     sem: *mut libc::sem_t,
     clock: libc::clockid_t,
-    timeout: *const T,
+    timeout: Option<(i64, i64)>,
 ) -> c_int {
-    // SAFETY: the caller's contract.
-    let deadline = match unsafe { Deadline::new(clock, timeout) } {
+    let deadline = match Deadline::new(clock, timeout) {
         Ok(deadline) => deadline,
         Err(err) => {
             set_errno(err);
@@ -233,13 +232,7 @@ unsafe fn sem_wait_common<T: AbsTime>(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sem_wait(sem: *mut libc::sem_t) -> c_int {
     // SAFETY: the caller's contract; no timeout.
-    unsafe {
-        sem_wait_common(
-            sem,
-            libc::CLOCK_REALTIME,
-            core::ptr::null::<libc::timespec>(),
-        )
-    }
+    unsafe { sem_wait_common(sem, libc::CLOCK_REALTIME, None) }
 }
 
 /// # Safety
@@ -279,7 +272,7 @@ unsafe fn sem_timed<T: AbsTime>(
         return -1;
     }
     // SAFETY: the caller's contract.
-    unsafe { sem_wait_common(sem, clock, timeout) }
+    unsafe { sem_wait_common(sem, clock, futex::read_timeout(timeout)) }
 }
 
 #[cfg(target_arch = "x86")]
