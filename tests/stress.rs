@@ -1,6 +1,7 @@
 //! Race stress: a thread blocked in read(), open() or accept() is cancelled at random moments,
 //! 20,000 times per run; every byte read is either recorded by the reader or still in the pipe,
-//! and no file descriptor leaks. Run in every ptcancel build (x86_64; i386 in each syscall
+//! and no file descriptor leaks. The same for waiters on condvars and semaphores, and a thread
+//! pool's shutdown. Run in every ptcancel build (x86_64; i386 in each syscall
 //! mode; preloaded and static) and against musl. `PTCANCEL_STRESS_ROUNDS` changes the count.
 
 mod harness;
@@ -12,14 +13,18 @@ fn rounds() -> String {
 }
 
 fn stress(name: &str) {
+    stress_rounds(name, &rounds());
+}
+
+fn stress_rounds(name: &str, rounds: &str) {
     let source = format!("tests/stress/{name}.c");
     let mut all = vec![Build::new(Arch::X86_64, Link::Musl)];
     all.extend(builds(false));
     let mut failures = vec![];
     for build in runnable(all) {
         let exe = compile(&source, build, &[]);
-        let out = run(&exe, build, &[&rounds()], 300);
-        let expected = format!("{name}: rounds={} lost=0", rounds());
+        let out = run(&exe, build, &[rounds], 300);
+        let expected = format!("{name}: rounds={rounds} lost=0");
         if out.code != Some(0) || !out.stdout.lines().any(|l| l == expected) {
             failures.push(format!(
                 "[{}] exited {:?}: {}{}",
@@ -46,6 +51,25 @@ fn cancelled_opens_leak_no_fds() {
 #[test]
 fn cancelled_accepts_leak_no_fds() {
     stress("stress_accept");
+}
+
+/// Condvars: signals and broadcasts racing with cancellation of the waiters, timed and untimed:
+/// no lost wake-up, every cancelled waiter held the mutex in its cleanup handler, counts balance.
+#[test]
+fn cancelled_condvar_waiters_lose_no_wakeup() {
+    stress("stress_cond");
+}
+
+/// Semaphores: posts == successful waits + final value, exactly; no waiter left registered.
+#[test]
+fn cancelled_semaphore_waiters_lose_no_token() {
+    stress("stress_sem");
+}
+
+/// A thread pool shut down by pthread_cancel + pthread_join, 1,000 times: never hangs.
+#[test]
+fn thread_pool_shutdown_never_hangs() {
+    stress_rounds("stress_pool", "1000");
 }
 
 /// The checks can fail: plain glibc 2.36 (bug 12683) loses bytes and leaks fds in these very
