@@ -13,6 +13,18 @@ fn bad_input_matches_glibc() {
     check_ptcancel_builds("tests/special/bad_input.c", &["-ldl"], &[]);
 }
 
+/// Bad input to the thread waits (timeouts, clocks, unowned mutexes, self/detached joins,
+/// garbage objects): glibc's results, never a crash or a wait.
+#[test]
+fn bad_waits_match_glibc() {
+    check_ptcancel_builds("tests/special/bad_waits.c", &["-ldl"], &[]);
+    check_ptcancel_builds(
+        "tests/special/bad_waits.c",
+        &["-ldl", "-D_TIME_BITS=64", "-D_FILE_OFFSET_BITS=64"],
+        &[],
+    );
+}
+
 /// A dlopen'ed copy refuses (ENOTSUP and a message) and leaves glibc's cancellation working.
 #[test]
 fn dlopen_copy_refuses() {
