@@ -121,35 +121,62 @@ pub fn wait(
     deadline: Option<&Deadline>,
     bitset: u32,
 ) -> Wake {
-    let (nr, timeout, clock) = match deadline {
+    let (timeout, clock) = match deadline {
         // The kernel refuses negative times; glibc reports them as already past.
         Some(d) if d.at.tv_sec < 0 => return Wake::TimedOut,
         Some(d) => (
-            SYS_FUTEX_TIME64,
-            &raw const d.at as usize,
+            Some(&d.at),
             if d.realtime { FUTEX_CLOCK_REALTIME } else { 0 },
         ),
-        None => (libc::SYS_futex, 0, 0),
+        None => (None, 0),
     };
     let op = FUTEX_WAIT_BITSET | scope.0 | clock;
-    // SAFETY: `word` is a live futex word; `timeout` is NULL or points to `d.at`.
-    let raw = unsafe {
-        syscall_cp(
-            nr,
-            word.as_ptr() as usize,
-            op,
-            expected as usize,
-            timeout,
-            0,
-            bitset as usize,
-        )
-    };
+    let raw = wait_syscall(word, op, expected, timeout, bitset);
     match -raw as c_int {
         libc::EINTR => Wake::Interrupted,
         libc::ETIMEDOUT => Wake::TimedOut,
         libc::ECANCELED => Wake::Cancelled,
         _ => Wake::Woken,
     }
+}
+
+/// The cancellable FUTEX_WAIT_BITSET syscall. Timed waits use the 64-bit-time futex (i386:
+/// futex_time64, Linux 5.1+); where the kernel lacks it, the 32-bit one, as glibc falls back.
+fn wait_syscall(
+    word: &AtomicU32,
+    op: usize,
+    expected: u32,
+    timeout: Option<&KernelTimespec>,
+    bitset: u32,
+) -> isize {
+    let futex_cp = |nr: libc::c_long, timeout: usize| {
+        // SAFETY: `word` is a live futex word; `timeout` is NULL or points to a timespec of
+        // the layout syscall `nr` takes, alive for the call.
+        unsafe {
+            syscall_cp(
+                nr,
+                word.as_ptr() as usize,
+                op,
+                expected as usize,
+                timeout,
+                0,
+                bitset as usize,
+            )
+        }
+    };
+    let Some(at) = timeout else {
+        return futex_cp(libc::SYS_futex, 0);
+    };
+    let raw = futex_cp(SYS_FUTEX_TIME64, at as *const KernelTimespec as usize);
+    #[cfg(target_arch = "x86")]
+    if raw == -(libc::ENOSYS as isize) {
+        let old = libc::timespec {
+            tv_sec: at.tv_sec.clamp(0, libc::time_t::MAX.into()) as libc::time_t,
+            tv_nsec: at.tv_nsec as libc::c_long,
+        };
+        return futex_cp(libc::SYS_futex, &raw const old as usize);
+    }
+    raw
 }
 
 /// A plain (never cancellable) wait without deadline, for `pthread_cond_destroy`.

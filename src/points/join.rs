@@ -68,7 +68,8 @@ unsafe fn join_impl(
     }
     // SAFETY: the caller's contract keeps the target's descriptor allocated.
     let tid_word = unsafe { glibc::tid_word(thread) };
-    if tid_word.load(Ordering::Acquire) != 0 {
+    // A negative tid is a thread glibc already reaped: its own join says ESRCH.
+    if tid_word.load(Ordering::Acquire) as i32 > 0 {
         if is_detached(thread) {
             return libc::EINVAL;
         }
