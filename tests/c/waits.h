@@ -272,4 +272,16 @@ static UNUSED void teardown_join(struct pctx *c)
     pctx_close_all(c);
 }
 
+/* The last lines: checks counted across all cases. */
+static UNUSED void report_wait_checks(void)
+{
+    char got[64];
+    begin_case("mutex-held-in-cleanup");
+    snprintf(got, sizeof got, "not-held=%d", g_mutex_not_held);
+    report("mutex-held-in-cleanup", "not-held=0", got);
+    begin_case("cancelled-joiner-left-target-joinable");
+    snprintf(got, sizeof got, "rejoin-failures=%d", g_rejoin_failures);
+    report("cancelled-joiner-left-target-joinable", "rejoin-failures=0", got);
+}
+
 #endif /* PTCANCEL_TEST_WAITS_H */
