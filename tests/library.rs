@@ -182,3 +182,123 @@ fn header_is_current() {
         "include/ptcancel.h is stale: regenerate it with\n  cbindgen --config cbindgen.toml --output include/ptcancel.h"
     );
 }
+
+/// The names glibc gives one function (one address in libc.so.6) must do the same thing in
+/// ptcancel: the alias lists are written by hand, so a name wired to the wrong function (i386
+/// `__recv` once went to `accept`) is caught here. A name's code is followed through its
+/// leading register set-up and jumps (the trampolines) to the function that does the work;
+/// within a glibc group, set-up and final target must agree.
+#[test]
+fn glibc_aliases_share_their_code() {
+    for arch in arches() {
+        let libc = match arch {
+            Arch::X86_64 => "/lib/x86_64-linux-gnu/libc.so.6",
+            Arch::I386 => "/usr/lib32/libc.so.6",
+        };
+        let points = cancellation_points(arch);
+        let code = Disassembly::of(&library(arch).shared);
+        let mut groups: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (address, name) in defined_functions(std::path::Path::new(libc)) {
+            if points.contains(&name) {
+                groups.entry(address).or_default().push(name);
+            }
+        }
+        let mut wrong = vec![];
+        for names in groups.values().filter(|names| names.len() > 1) {
+            let first = code.behaviour(&names[0]);
+            for name in &names[1..] {
+                let this = code.behaviour(name);
+                if this != first {
+                    wrong.push(format!("{name} {this:?} vs {} {first:?}", names[0]));
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "{arch:?}: aliases that differ:\n{}",
+            wrong.join("\n")
+        );
+        assert!(
+            groups.values().filter(|n| n.len() > 1).count() > 20,
+            "{arch:?}: too few groups"
+        );
+    }
+}
+
+/// (address, name) of every function a shared object defines, versions dropped.
+fn defined_functions(object: &std::path::Path) -> Vec<(String, String)> {
+    let out = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(object)
+        .output()
+        .expect("run nm");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<_> = l.split_whitespace().collect();
+            (f.len() == 3 && "TtWwi".contains(f[1]))
+                .then(|| (f[0].to_owned(), f[2].split('@').next().unwrap().to_owned()))
+        })
+        .collect()
+}
+
+/// The instructions of a shared object, by address, and its symbols.
+struct Disassembly {
+    at: std::collections::BTreeMap<u64, String>,
+    symbols: std::collections::HashMap<String, u64>,
+}
+
+impl Disassembly {
+    fn of(object: &std::path::Path) -> Disassembly {
+        let out = Command::new("objdump")
+            .args(["-d", "--no-show-raw-insn"])
+            .arg(object)
+            .output()
+            .expect("run objdump");
+        let mut at = std::collections::BTreeMap::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let Some((address, instruction)) = line.trim_start().split_once(":\t") else {
+                continue;
+            };
+            if let Ok(address) = u64::from_str_radix(address, 16) {
+                at.insert(address, instruction.trim().to_owned());
+            }
+        }
+        let symbols = defined_functions(object)
+            .into_iter()
+            .map(|(address, name)| (name, u64::from_str_radix(&address, 16).unwrap()))
+            .collect();
+        Disassembly { at, symbols }
+    }
+
+    /// What calling `name` does: the set-up instructions before its first jump, and where the
+    /// jumps lead (the first address that is not a jump).
+    fn behaviour(&self, name: &str) -> (Vec<String>, u64) {
+        let mut pc = *self
+            .symbols
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} not exported"));
+        let mut setup = vec![];
+        for _ in 0..16 {
+            let (&address, instruction) = self.at.range(pc..).next().expect("code");
+            if let Some(target) = instruction.strip_prefix("jmp").map(str::trim) {
+                match u64::from_str_radix(target.split_whitespace().next().unwrap_or(""), 16) {
+                    Ok(target) => pc = target,
+                    Err(_) => return (setup, address), // an indirect jump: stop here
+                }
+            } else if instruction.starts_with("mov") || instruction.starts_with("xor") {
+                setup.push(instruction.split('#').next().unwrap().trim().to_owned());
+                pc = self
+                    .at
+                    .range(address + 1..)
+                    .next()
+                    .expect("code")
+                    .0
+                    .to_owned();
+            } else {
+                return (setup, address);
+            }
+        }
+        (setup, pc)
+    }
+}

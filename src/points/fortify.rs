@@ -132,36 +132,49 @@ fn needs_mode(flags: c_int) -> bool {
     flags & libc::O_CREAT != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE
 }
 
-fn check_open(flags: c_int) {
+/// glibc's message names the function the program called.
+fn check_open(flags: c_int, message: &core::ffi::CStr) {
     if needs_mode(flags) {
-        fortify_fail(c"invalid open call: O_CREAT or O_TMPFILE without mode");
+        fortify_fail(message);
     }
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn __open_2(path: *const c_char, flags: c_int) -> c_int {
-    check_open(flags);
+    check_open(
+        flags,
+        c"invalid open call: O_CREAT or O_TMPFILE without mode",
+    );
     // SAFETY: as above; no mode is needed.
     unsafe { io::open(path, flags, 0) }
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn __open64_2(path: *const c_char, flags: c_int) -> c_int {
-    check_open(flags);
+    check_open(
+        flags,
+        c"invalid open64 call: O_CREAT or O_TMPFILE without mode",
+    );
     // SAFETY: as above.
     unsafe { io::open64(path, flags, 0) }
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn __openat_2(dirfd: c_int, path: *const c_char, flags: c_int) -> c_int {
-    check_open(flags);
+    check_open(
+        flags,
+        c"invalid openat call: O_CREAT or O_TMPFILE without mode",
+    );
     // SAFETY: as above.
     unsafe { io::openat(dirfd, path, flags, 0) }
 }
 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn __openat64_2(dirfd: c_int, path: *const c_char, flags: c_int) -> c_int {
-    check_open(flags);
+    check_open(
+        flags,
+        c"invalid openat64 call: O_CREAT or O_TMPFILE without mode",
+    );
     // SAFETY: as above.
     unsafe { io::openat64(dirfd, path, flags, 0) }
 }

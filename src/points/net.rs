@@ -66,8 +66,7 @@ mod i386 {
         }) as c_int
     }
 
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn recv(
+    unsafe extern "C" fn recv_impl(
         fd: c_int,
         buf: *mut c_void,
         len: size_t,
@@ -88,6 +87,9 @@ mod i386 {
     }
     alias! { accept_impl =>
         accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int;
+    }
+    alias! { recv_impl =>
+        recv(fd: c_int, buf: *mut c_void, len: size_t, flags: c_int) -> ssize_t;
         __recv(fd: c_int, buf: *mut c_void, len: size_t, flags: c_int) -> ssize_t;
     }
 

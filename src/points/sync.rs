@@ -59,10 +59,11 @@ extern "C" fn fcntl_impl(fd: c_int, cmd: c_int, arg: usize) -> c_int {
             // struct f_owner_ex { int type; pid_t pid; }
             let mut owner = [0 as c_int; 2];
             // SAFETY: `owner` is valid for writing a struct f_owner_ex.
+            // A process group is returned negated: not an error, so not through c_ret.
             match unsafe { syscall!(SYS_FCNTL, fd, F_GETOWN_EX, owner.as_mut_ptr()) } {
                 r if r < 0 => r,
-                _ if owner[0] == F_OWNER_PGRP => -(owner[1] as isize),
-                _ => owner[1] as isize,
+                _ if owner[0] == F_OWNER_PGRP => return -owner[1],
+                _ => return owner[1],
             }
         }
         // SAFETY: the kernel validates the argument for every other command.

@@ -27,6 +27,7 @@
 #include <sys/random.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <sched.h>
 
 /* volatile: keeps gcc from diagnosing the deliberately bad pointer at compile time */
 static void *volatile bad_pointer = (void *)16;
@@ -89,6 +90,27 @@ int main(void)
     COMPARE("fcntl bad fd", fcntl, int, -1, F_GETFD);
     COMPARE("fcntl F_GETFL", fcntl, int, p[0], F_GETFL);
     COMPARE("fcntl F_GETOWN", fcntl, int, p[0], F_GETOWN);
+    /* A process-group owner comes back negated, which for a group id below 4096 looks like an
+     * error code: it is not one (errno stays). Small group ids: the first process of a new pid
+     * namespace (root only; elsewhere only the own group is checked). */
+    struct f_owner_ex own_group = {F_OWNER_PGRP, getpgrp()};
+    fcntl(p[0], F_SETOWN_EX, &own_group);
+    COMPARE("fcntl F_GETOWN own process group", fcntl, int, p[0], F_GETOWN);
+    fflush(stdout);
+    if (unshare(CLONE_NEWPID) == 0) {
+        pid_t child = fork();
+        if (child == 0) {
+            setpgid(0, 0); /* group 1 */
+            struct f_owner_ex group1 = {F_OWNER_PGRP, getpgrp()};
+            fcntl(p[0], F_SETOWN_EX, &group1);
+            COMPARE("fcntl F_GETOWN process group 1", fcntl, int, p[0], F_GETOWN);
+            fflush(stdout);
+            _exit(failures != 0);
+        }
+        int status = 0;
+        waitpid(child, &status, 0);
+        failures += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    }
     COMPARE("fcntl bad command", fcntl, int, p[0], 12345);
     struct flock unlocked = {.l_type = F_UNLCK, .l_whence = SEEK_SET};
     COMPARE("fcntl F_SETLKW on a pipe", fcntl, int, p[0], F_SETLKW, &unlocked);

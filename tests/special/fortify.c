@@ -26,6 +26,13 @@
 #error "build with -O2 -D_FORTIFY_SOURCE=2"
 #endif
 
+/* The fortified open entries, called by name (which one the headers pick depends on
+ * _FILE_OFFSET_BITS). */
+extern int __open_2(const char *path, int flags);
+extern int __open64_2(const char *path, int flags);
+extern int __openat_2(int dirfd, const char *path, int flags);
+extern int __openat64_2(int dirfd, const char *path, int flags);
+
 static volatile size_t small = 1, big = 64; /* sizes the compiler cannot fold */
 static volatile int creat_flags = O_RDONLY | O_CREAT, read_flags = O_RDONLY;
 static int fds[2], sv[2];
@@ -135,7 +142,13 @@ static void overflow_case(const char *name, const char *message)
         else if (strcmp(name, "__poll_chk") == 0)
             poll(pfd, big, 0);
         else if (strcmp(name, "__open_2") == 0)
-            open(fifo, creat_flags);
+            __open_2(fifo, creat_flags);
+        else if (strcmp(name, "__open64_2") == 0)
+            __open64_2(fifo, creat_flags);
+        else if (strcmp(name, "__openat_2") == 0)
+            __openat_2(AT_FDCWD, fifo, creat_flags);
+        else if (strcmp(name, "__openat64_2") == 0)
+            __openat64_2(AT_FDCWD, fifo, creat_flags);
         _exit(0);
     }
     close(err[1]);
@@ -162,7 +175,11 @@ int main(void)
     overflow_case("__read_chk", "buffer overflow detected");
     overflow_case("__recv_chk", "buffer overflow detected");
     overflow_case("__poll_chk", "buffer overflow detected");
+    /* glibc's message names the function. */
     overflow_case("__open_2", "invalid open call: O_CREAT or O_TMPFILE without mode");
+    overflow_case("__open64_2", "invalid open64 call: O_CREAT or O_TMPFILE without mode");
+    overflow_case("__openat_2", "invalid openat call: O_CREAT or O_TMPFILE without mode");
+    overflow_case("__openat64_2", "invalid openat64 call: O_CREAT or O_TMPFILE without mode");
     unlink(fifo);
     return failures != 0;
 }
