@@ -25,6 +25,18 @@ fn bad_waits_match_glibc() {
     );
 }
 
+/// Under seccomp's @debug kill filter (no process_vm_readv...), every point with a timeout or a
+/// struct to read, the waits and a real cancellation keep the process alive.
+#[test]
+fn seccomp_debug_filter_never_kills() {
+    check_ptcancel_builds("tests/special/seccomp.c", &[], &[]);
+    check_ptcancel_builds(
+        "tests/special/seccomp.c",
+        &["-D_TIME_BITS=64", "-D_FILE_OFFSET_BITS=64"],
+        &[],
+    );
+}
+
 /// A dlopen'ed copy refuses (ENOTSUP and a message) and leaves glibc's cancellation working.
 #[test]
 fn dlopen_copy_refuses() {

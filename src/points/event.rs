@@ -70,14 +70,12 @@ pub extern "C" fn epoll_pwait2(
     return epoll_pwait2_raw(epfd, events, max, timeout as usize, mask);
     #[cfg(target_arch = "x86")]
     {
-        // Widen the 32-bit timespec; a bad pointer is EFAULT, as from the kernel.
-        let wide = match copy_timeout(timeout) {
-            Ok(t) => t.map(|t| super::Timespec64 {
-                tv_sec: t.tv_sec.into(),
-                tv_nsec: t.tv_nsec.into(),
-            }),
-            Err(raw) => return c_ret(raw) as c_int,
-        };
+        // Widen the 32-bit timespec, read as glibc reads it.
+        // SAFETY: the C caller's timeout is NULL or readable.
+        let wide = unsafe { copy_timeout(timeout) }.map(|t| super::Timespec64 {
+            tv_sec: t.tv_sec.into(),
+            tv_nsec: t.tv_nsec.into(),
+        });
         epoll_pwait2_raw(
             epfd,
             events,
@@ -173,13 +171,14 @@ fn aio_suspend_polling(list: *const *const aiocb, count: c_int, timeout_ns: Opti
     }
 }
 
-/// The timeout in nanoseconds, read through the kernel: Err is a raw result (-EFAULT for a bad
-/// pointer, -EINVAL for a bad nanosecond field).
+/// The timeout in nanoseconds, read as glibc reads it: Err is a raw result (-EINVAL for a bad
+/// nanosecond field).
 fn timeout_ns<T: Copy>(
     timeout: *const T,
     parts: impl Fn(T) -> (i64, i64),
 ) -> Result<Option<i64>, isize> {
-    let Some((sec, nsec)) = copy_timeout(timeout)?.map(parts) else {
+    // SAFETY: the C caller's timeout is NULL or readable.
+    let Some((sec, nsec)) = unsafe { copy_timeout(timeout) }.map(parts) else {
         return Ok(None);
     };
     if !(0..1_000_000_000).contains(&nsec) {

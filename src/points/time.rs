@@ -107,10 +107,8 @@ pub(super) fn ppoll_copying<T: Copy>(
     timeout: *const T,
     mask: *const sigset_t,
 ) -> c_int {
-    let mut copy = match copy_timeout(timeout) {
-        Ok(copy) => copy,
-        Err(raw) => return c_ret(raw) as c_int,
-    };
+    // SAFETY: the C caller's timeout is NULL or readable (glibc reads it the same way).
+    let mut copy = unsafe { copy_timeout(timeout) };
     let timeout = copy.as_mut().map_or(0, |t| t as *mut T as usize);
     // SAFETY: the remaining pointers go to the kernel, which validates them.
     c_ret(unsafe {
@@ -160,10 +158,8 @@ pub(super) fn pselect_copying<T: Copy>(
     timeout: *const T,
     mask: *const sigset_t,
 ) -> c_int {
-    let mut copy = match copy_timeout(timeout) {
-        Ok(copy) => copy,
-        Err(raw) => return c_ret(raw) as c_int,
-    };
+    // SAFETY: the C caller's timeout is NULL or readable (glibc reads it the same way).
+    let mut copy = unsafe { copy_timeout(timeout) };
     let timeout = copy.as_mut().map_or(0, |t| t as *mut T as usize);
     c_ret(pselect_raw(nr, nfds, sets, timeout, mask)) as c_int
 }
