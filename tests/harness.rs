@@ -81,6 +81,9 @@ pub fn library(arch: Arch) -> &'static Library {
             "ptcancel",
             "--target",
             arch.rust_target(),
+            // The stand-in vDSO of kernel-helpers mode (PTCANCEL_TEST_VDSO).
+            "--features",
+            "test-hooks",
         ])
         .arg("--target-dir")
         .arg(&target_dir)

@@ -37,6 +37,107 @@ fn seccomp_debug_filter_never_kills() {
     );
 }
 
+/// A set-uid program statically linked with the i386 library ignores every PTCANCEL_*
+/// variable (AT_SECURE), even in a build with the test hook compiled in; a release build has
+/// no test hook at all. Needs root (to make the set-uid file and run it as nobody).
+#[test]
+fn setuid_programs_ignore_the_environment() {
+    if !arches().contains(&Arch::I386) {
+        return;
+    }
+    // Release build: no PTCANCEL_TEST_VDSO anywhere in it.
+    let target_dir = harness::root().join("target").join("release-check");
+    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
+        .current_dir(harness::root())
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "ptcancel",
+            "--target",
+            Arch::I386.rust_target(),
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .status()
+        .expect("run cargo");
+    assert!(status.success());
+    let release = target_dir
+        .join(Arch::I386.rust_target())
+        .join("release/libptcancel.so");
+    let bytes = std::fs::read(&release).unwrap();
+    assert!(
+        !bytes.windows(18).any(|w| w == b"PTCANCEL_TEST_VDSO"),
+        "the release build still reads PTCANCEL_TEST_VDSO"
+    );
+
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { geteuid() } != 0 {
+        eprintln!("NOTE: not root: the set-uid half of this test is skipped");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ptcancel-setuid-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let build = Build::new(Arch::I386, Link::Static);
+    let exe = compile("tests/special/static_mode.c", build, &[]);
+    let hook = dir.join("hook.so");
+    let st = std::process::Command::new("gcc")
+        .args(["-m32", "-shared", "-fPIC", "-o"])
+        .arg(&hook)
+        .arg(harness::root().join("tests/special/hook.c"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let setuid = dir.join("print_mode");
+    std::fs::copy(&exe, &setuid).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&setuid, std::fs::Permissions::from_mode(0o4755)).unwrap();
+    let mark = dir.join("mark");
+    let run = |args: &[&str]| {
+        std::process::Command::new(args[0])
+            .args(&args[1..])
+            .env("PTCANCEL_DEBUG", "1")
+            .env("PTCANCEL_I386_MODE", "int80")
+            .env("PTCANCEL_TEST_VDSO", &hook)
+            .env("HOOK_MARK", &mark)
+            .output()
+            .expect("run")
+    };
+    let path = setuid.to_str().unwrap();
+    // As root (not set-uid for root): the variables are honoured, proving they would matter.
+    let honoured = run(&[path]);
+    assert_eq!(String::from_utf8_lossy(&honoured.stdout).trim(), "int80");
+    let _ = std::fs::remove_file(&mark);
+    let secure = run(&[
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        path,
+    ]);
+    let stdout = String::from_utf8_lossy(&secure.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&secure.stderr).into_owned();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(secure.status.success(), "{stdout}{stderr}");
+    assert!(
+        !mark.exists(),
+        "the set-uid program loaded PTCANCEL_TEST_VDSO's object"
+    );
+    assert!(
+        !stderr.contains("ptcancel:"),
+        "PTCANCEL_DEBUG honoured: {stderr}"
+    );
+    assert!(
+        stdout.trim() != "int80" || !harness::emulated_mode_possible(),
+        "PTCANCEL_I386_MODE honoured: {stdout}"
+    );
+}
+
+unsafe extern "C" {
+    fn geteuid() -> u32;
+}
+
 /// A dlopen'ed copy refuses (ENOTSUP and a message) and leaves glibc's cancellation working.
 #[test]
 fn dlopen_copy_refuses() {

@@ -7,10 +7,11 @@
 //! 3. `int80`: anything else; the thunk calls an `int $0x80` stub (helpers emulated for it).
 //!
 //! `PTCANCEL_I386_MODE` forces a mode (falling back, with a message, when it is impossible);
-//! `PTCANCEL_DEBUG=1` reports the choice on stderr; `PTCANCEL_TEST_VDSO=/path.so` (tests only)
-//! makes a shared object stand in for the vDSO.
+//! `PTCANCEL_DEBUG=1` reports the choice on stderr; `PTCANCEL_TEST_VDSO=/path.so` makes a
+//! shared object stand in for the vDSO, in test builds only (the `test-hooks` feature). None of
+//! them is read in a set-uid/set-gid program (AT_SECURE).
 
-use core::ffi::{CStr, c_char, c_int, c_void};
+use core::ffi::{CStr, c_char, c_void};
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use crate::sys::syscall;
@@ -229,12 +230,22 @@ fn inspect(base: usize, entry: usize, loaded_by_ld_so: bool) -> Option<Found> {
 unsafe extern "C" {
     fn getauxval(kind: core::ffi::c_ulong) -> core::ffi::c_ulong;
     fn getenv(name: *const c_char) -> *const c_char;
-    fn dlopen(path: *const c_char, flags: c_int) -> *mut c_void;
-    fn dlsym(handle: *mut c_void, name: *const c_char) -> *mut c_void;
-    fn dladdr(addr: *const c_void, info: *mut libc::Dl_info) -> c_int;
 }
 
+#[cfg(feature = "test-hooks")]
+unsafe extern "C" {
+    fn dlopen(path: *const c_char, flags: core::ffi::c_int) -> *mut c_void;
+    fn dlsym(handle: *mut c_void, name: *const c_char) -> *mut c_void;
+    fn dladdr(addr: *const c_void, info: *mut libc::Dl_info) -> core::ffi::c_int;
+}
+
+/// An environment variable, never in a set-uid/set-gid (AT_SECURE) program: a static link
+/// brings the library into those too, and their environment is the caller's.
 fn env(name: &CStr) -> Option<&'static [u8]> {
+    // SAFETY: getauxval has no preconditions.
+    if unsafe { getauxval(libc::AT_SECURE) } != 0 {
+        return None;
+    }
     // SAFETY: getenv at start-up, before other threads exist; the string outlives us.
     let value = unsafe { getenv(name.as_ptr()) };
     // SAFETY: a non-NULL getenv result is a NUL-terminated string.
@@ -248,9 +259,10 @@ fn say(parts: &[&[u8]]) {
     }
 }
 
-/// The real vDSO, or the test stand-in named by PTCANCEL_TEST_VDSO: (image base, entry,
-/// whether ld.so loaded it).
+/// The real vDSO, or (test builds only: the `test-hooks` feature) the stand-in named by
+/// PTCANCEL_TEST_VDSO: (image base, entry, whether ld.so loaded it).
 fn locate_entry() -> Option<(usize, usize, bool)> {
+    #[cfg(feature = "test-hooks")]
     if let Some(path) = env(c"PTCANCEL_TEST_VDSO") {
         let mut buf = [0u8; 512];
         let path = buf.get_mut(..path.len()).map(|b| {
