@@ -70,6 +70,7 @@ pub fn library(arch: Arch) -> &'static Library {
     if let Some((_, lib)) = built.iter().find(|(a, _)| *a == arch) {
         return lib;
     }
+    require_rust_target(arch);
     let target_dir = root().join("target").join("artifacts");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
@@ -198,6 +199,7 @@ pub fn build_fake_vdso(misbehave: u32) -> PathBuf {
     let dir = root().join("tests/vdso");
     let out = scratch().join(format!("fake_vdso{misbehave}.so"));
     std::fs::create_dir_all(scratch()).unwrap();
+    require_compiler("gcc", Some(Arch::I386));
     let st = Command::new("gcc")
         .args([
             "-m32",
@@ -230,6 +232,97 @@ fn serialize_compiles() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(|e| e.into_inner())
 }
 
+/// Stops this test binary with ONE line when a tool the tests need is missing: the package, and
+/// the command that installs it (instead of a panic with a backtrace in every test).
+fn missing_tool(what: &str, package: &str, install: &str) -> ! {
+    use std::io::Write;
+    // Straight to fd 2: the test harness captures eprintln! output of failing tests.
+    let _ = writeln!(
+        std::io::stderr(),
+        "ptcancel tests: {what} is missing: install {package} (`{install}`), \
+         or run `bash tests/run.sh`, which installs everything the tests need"
+    );
+    std::process::exit(1);
+}
+
+/// Checks once per test binary that `compiler` exists and can build and link a threaded
+/// program for `arch` (`None`: musl-gcc, which is native only).
+pub fn require_compiler(compiler: &str, arch: Option<Arch>) {
+    static CHECKED: Mutex<Vec<(String, Option<Arch>)>> = Mutex::new(Vec::new());
+    let mut checked = CHECKED.lock().unwrap_or_else(|e| e.into_inner());
+    if checked.iter().any(|(c, a)| c == compiler && *a == arch) {
+        return;
+    }
+    let (package, multilib) = match compiler {
+        "gcc" => ("gcc", "gcc-multilib"),
+        "g++" => ("g++", "g++-multilib"),
+        "musl-gcc" => ("musl-tools", "musl-tools"),
+        other => (other, other),
+    };
+    let apt = |p: &str| format!("apt-get install -y {p}");
+    if Command::new(compiler).arg("--version").output().is_err() {
+        missing_tool(compiler, package, &apt(package));
+    }
+    std::fs::create_dir_all(scratch()).unwrap();
+    let probe = scratch().join(format!(
+        "probe-{compiler}-{}",
+        arch.map(|a| a.gcc_flag()).unwrap_or("musl")
+    ));
+    let mut cmd = Command::new(compiler);
+    cmd.args([
+        "-pthread",
+        "-x",
+        if compiler == "g++" { "c++" } else { "c" },
+        "-",
+        "-o",
+    ])
+    .arg(&probe);
+    if let Some(arch) = arch {
+        cmd.arg(arch.gcc_flag());
+    }
+    let linked = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            let source =
+                b"#include <pthread.h>\n#include <stdio.h>\nint main(void) { return 0; }\n";
+            child.stdin.take().unwrap().write_all(source)?;
+            child.wait()
+        })
+        .is_ok_and(|st| st.success());
+    if !linked {
+        let what = format!("{compiler} {}", arch.map(|a| a.gcc_flag()).unwrap_or(""));
+        match arch {
+            Some(Arch::I386) => missing_tool(&what, multilib, &apt(multilib)),
+            _ => missing_tool(&what, "libc6-dev", &apt("libc6-dev")),
+        }
+    }
+    checked.push((compiler.to_owned(), arch));
+}
+
+/// Checks that the Rust standard library for `arch` is installed (rustup's i686 target).
+fn require_rust_target(arch: Arch) {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let lib = Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(arch.rust_target());
+    if !lib.exists() {
+        let target = arch.rust_target();
+        missing_tool(
+            &format!("the Rust target {target}"),
+            target,
+            &format!("rustup target add {target}"),
+        );
+    }
+}
+
 /// Compiles `source` (relative to the repo root) for `build`, with extra compiler flags.
 pub fn compile(source: &str, build: Build, extra: &[&str]) -> PathBuf {
     let src = root().join(source);
@@ -254,6 +347,7 @@ pub fn compile(source: &str, build: Build, extra: &[&str]) -> PathBuf {
         (_, false) => "gcc",
         (_, true) => "g++",
     };
+    require_compiler(compiler, (build.link != Link::Musl).then_some(build.arch));
     let mut cmd = Command::new(compiler);
     cmd.args(["-O2", "-g", "-pthread", "-Wall", "-Wextra", "-Werror"]);
     cmd.arg(format!("-I{}", root().join("include").display()));
