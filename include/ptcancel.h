@@ -5,6 +5,10 @@
 
 #include <pthread.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  musl's third cancel state: cancellation points fail with `ECANCELED` instead of acting, and
  the state becomes `PTHREAD_CANCEL_DISABLE`.
@@ -56,5 +60,9 @@ const char *ptcancel_version(void);
  "emulated-helpers" or "int80" (chosen at start-up; `PTCANCEL_I386_MODE` forces one).
  */
 const char *ptcancel_syscall_mode(void);
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
 
 #endif  /* PTCANCEL_H */

@@ -234,7 +234,7 @@ fn serialize_compiles() -> std::sync::MutexGuard<'static, ()> {
 
 /// Stops this test binary with ONE line when a tool the tests need is missing: the package, and
 /// the command that installs it (instead of a panic with a backtrace in every test).
-fn missing_tool(what: &str, package: &str, install: &str) -> ! {
+pub fn missing_tool(what: &str, package: &str, install: &str) -> ! {
     use std::io::Write;
     // Straight to fd 2: the test harness captures eprintln! output of failing tests.
     let _ = writeln!(

@@ -1,8 +1,8 @@
-//! The artifacts themselves: exported names, the generated header, size.
+//! The artifacts themselves: exported names, the generated header (C and C++), size.
 
 mod harness;
 
-use harness::{Arch, arches, library, root};
+use harness::{Arch, Link, arches, builds, library, require_compiler, root, run, runnable};
 use std::process::Command;
 
 /// The API the library adds to the cancellation points.
@@ -135,21 +135,30 @@ fn header_compiles_beside_libc_headers() {
          + (ptcancel_version() == 0); }\n",
     )
     .unwrap();
-    for flags in [
-        ["-m64", "-std=c11"],
-        ["-m32", "-std=c11"],
-        ["-m64", "-std=gnu89"],
+    for (compiler, flags) in [
+        ("gcc", ["-m64", "-std=c11"]),
+        ("gcc", ["-m32", "-std=c11"]),
+        ("gcc", ["-m64", "-std=gnu89"]),
+        ("g++", ["-m64", "-std=c++98"]),
+        ("g++", ["-m32", "-std=c++17"]),
     ] {
-        let out = Command::new("gcc")
+        let arch = if flags[0] == "-m32" {
+            Arch::I386
+        } else {
+            Arch::X86_64
+        };
+        require_compiler(compiler, Some(arch));
+        let out = Command::new(compiler)
+            .args(["-x", if compiler == "g++" { "c++" } else { "c" }])
             .args(["-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only"])
             .args(flags)
             .arg(format!("-I{}", root().join("include").display()))
             .arg(&probe)
             .output()
-            .expect("run gcc");
+            .expect("run the compiler");
         assert!(
             out.status.success(),
-            "{flags:?}: {}",
+            "{compiler} {flags:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
     }
@@ -163,13 +172,23 @@ fn header_is_current() {
         eprintln!("header_is_current: skipped by PTCANCEL_SKIP_CBINDGEN");
         return;
     }
+    // Another cbindgen version may lay the header out differently: insist on the one it
+    // was generated with.
+    let version = Command::new("cbindgen").arg("--version").output();
+    if !version.is_ok_and(|v| String::from_utf8_lossy(&v.stdout).trim() == "cbindgen 0.29.0") {
+        harness::missing_tool(
+            "cbindgen 0.29.0",
+            "cbindgen 0.29.0",
+            "cargo install --locked cbindgen --version 0.29.0",
+        );
+    }
     let fresh = root().join("target").join("ctests-ptcancel.h");
     let out = Command::new("cbindgen")
         .current_dir(root())
         .args(["--quiet", "--config", "cbindgen.toml", "--output"])
         .arg(&fresh)
         .output()
-        .expect("cbindgen not found: `cargo install cbindgen --version 0.29.0` (or set PTCANCEL_SKIP_CBINDGEN=1)");
+        .expect("run cbindgen");
     assert!(
         out.status.success(),
         "cbindgen: {}",
@@ -301,4 +320,119 @@ impl Disassembly {
         }
         (setup, pc)
     }
+}
+
+/// The names of the functions include/ptcancel.h declares (its prototypes, comments and
+/// preprocessor lines aside).
+fn declared_functions() -> Vec<String> {
+    let header = std::fs::read_to_string(root().join("include/ptcancel.h")).unwrap();
+    let mut code = String::new();
+    let mut rest = header.as_str();
+    while let Some(start) = rest.find("/*") {
+        code += &rest[..start];
+        let end = rest[start..].find("*/").expect("unterminated comment") + start + 2;
+        rest = &rest[end..];
+    }
+    code += rest;
+    let code: String = code
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    code.split(';')
+        .filter_map(|statement| {
+            let before = statement.split_once('(')?.0.trim_end();
+            let name = before.rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+            name.into_iter().next().map(str::to_owned)
+        })
+        .collect()
+}
+
+/// The crate's version (Cargo.toml's `version`), which `ptcancel_version()` returns.
+fn crate_version() -> String {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let line = manifest
+        .lines()
+        .find(|l| l.starts_with("version = "))
+        .unwrap();
+    line.trim_start_matches("version = ")
+        .trim_matches('"')
+        .to_owned()
+}
+
+/// A C++ program calls every function the header declares (so the header must give them C
+/// linkage), linked against libptcancel.so (and preloaded) and against libptcancel.a, on every
+/// arch and i386 syscall mode; it must run and report the build's mode.
+#[test]
+fn cxx_program_calls_every_declared_function_linked_both_ways() {
+    let source = "tests/header/api.cpp";
+    let text = std::fs::read_to_string(root().join(source)).unwrap();
+    let declared = declared_functions();
+    assert!(
+        declared.len() >= 6,
+        "too few prototypes found in include/ptcancel.h: {declared:?}"
+    );
+    let uncalled: Vec<_> = declared
+        .iter()
+        .filter(|f| !text.contains(&format!("{f}(")))
+        .collect();
+    assert!(
+        uncalled.is_empty(),
+        "{source} does not call {uncalled:?}, which include/ptcancel.h declares"
+    );
+    let version = crate_version();
+    let mut failures = vec![];
+    for build in runnable(builds(false)) {
+        let lib = library(build.arch);
+        let dir = root().join("target/ctests-cxx").join(build.name());
+        std::fs::create_dir_all(&dir).unwrap();
+        let exe = dir.join("api");
+        let flag = if build.arch == Arch::I386 {
+            "-m32"
+        } else {
+            "-m64"
+        };
+        require_compiler("g++", Some(build.arch));
+        let mut cmd = Command::new("g++");
+        cmd.args([
+            flag,
+            "-std=c++11",
+            "-O2",
+            "-pthread",
+            "-Wall",
+            "-Wextra",
+            "-pedantic",
+        ])
+        .args(["-Werror", "-I"])
+        .arg(root().join("include"))
+        .arg(root().join(source));
+        match build.link {
+            // Linked against the shared library (found again through the rpath), and preloaded
+            // by run() as well: the loader keeps one copy.
+            Link::Preload => {
+                let dir = lib.shared.parent().unwrap();
+                cmd.arg(&lib.shared)
+                    .arg(format!("-Wl,-rpath,{}", dir.display()));
+            }
+            _ => {
+                cmd.arg(&lib.archive);
+            }
+        }
+        let out = cmd.arg("-o").arg(&exe).output().expect("run g++");
+        if !out.status.success() {
+            failures.push(format!(
+                "[{}] g++ {source} failed:\n{}",
+                build.name(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            continue;
+        }
+        let out = run(&exe, build, &[&version], 60);
+        let mode = build.mode.map_or("syscall", |m| m.env_name());
+        let want = format!("ptcancel {version} ({mode}): C++ calls every declared function\n");
+        if out.code != Some(0) || out.stdout != want {
+            failures.push(harness::describe(source, build, &out));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
