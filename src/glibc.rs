@@ -1,13 +1,11 @@
 //! What ptcancel uses from glibc, and glibc facts found at run time (DESIGN §3).
 
 use core::ffi::{c_char, c_int, c_uint, c_void};
-use core::sync::atomic::{AtomicIsize, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicIsize, AtomicU32, AtomicUsize, Ordering};
 
 unsafe extern "C" {
-    /// Declared `extern "C"`, not `"C-unwind"`: glibc's forced unwind then passes through our
-    /// frames (all without destructors), where `C-unwind` with panic=abort would abort.
-    pub fn pthread_exit(value: *mut c_void) -> !;
     pub fn __errno_location() -> *mut c_int;
+    fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
     fn dlvsym(handle: *mut c_void, symbol: *const c_char, version: *const c_char) -> *mut c_void;
     fn backtrace(buffer: *mut *mut c_void, size: c_int) -> c_int;
     /// glibc's own cleanup-buffer chain (the part of `__pthread_register_cancel_defer` that we
@@ -51,10 +49,72 @@ fn lookup_tid_offset() -> isize {
     }
 }
 
+/// glibc's own definitions of names ptcancel also exports (found past ours with RTLD_NEXT).
+/// Declared `extern "C"`, not `"C-unwind"`: glibc's forced unwind from `pthread_exit` then
+/// passes through our frames (all without destructors), where `C-unwind` with panic=abort
+/// would abort.
+pub struct Next {
+    pub pthread_exit: unsafe extern "C" fn(*mut c_void) -> !,
+    pub pthread_create: unsafe extern "C" fn(
+        *mut libc::pthread_t,
+        *const libc::pthread_attr_t,
+        extern "C" fn(*mut c_void) -> *mut c_void,
+        *mut c_void,
+    ) -> c_int,
+}
+
+static NEXT_EXIT: AtomicUsize = AtomicUsize::new(0);
+static NEXT_CREATE: AtomicUsize = AtomicUsize::new(0);
+
+fn resolve_next(slot: &AtomicUsize, name: &core::ffi::CStr) -> usize {
+    match slot.load(Ordering::Acquire) {
+        0 => {
+            // SAFETY: dlsym with RTLD_NEXT and a NUL-terminated name.
+            let found = unsafe { dlsym(-1isize as *mut c_void, name.as_ptr()) } as usize;
+            if found == 0 {
+                // glibc always defines them; without them nothing can work.
+                const MSG: &[u8] = b"ptcancel: glibc's pthread functions not found\n";
+                // SAFETY: writing a static buffer to fd 2, then aborting.
+                unsafe {
+                    crate::sys::syscall!(libc::SYS_write, 2, MSG.as_ptr(), MSG.len());
+                    libc::abort();
+                }
+            }
+            slot.store(found, Ordering::Release);
+            found
+        }
+        found => found,
+    }
+}
+
+/// glibc's functions behind ours. The first call is not async-signal-safe; `prepare` makes it.
+pub fn next() -> Next {
+    let exit = resolve_next(&NEXT_EXIT, c"pthread_exit");
+    let create = resolve_next(&NEXT_CREATE, c"pthread_create");
+    // SAFETY: dlsym found glibc's functions with exactly these C signatures.
+    unsafe {
+        Next {
+            pthread_exit: core::mem::transmute::<usize, unsafe extern "C" fn(*mut c_void) -> !>(
+                exit,
+            ),
+            pthread_create: core::mem::transmute::<
+                usize,
+                unsafe extern "C" fn(
+                    *mut libc::pthread_t,
+                    *const libc::pthread_attr_t,
+                    extern "C" fn(*mut c_void) -> *mut c_void,
+                    *mut c_void,
+                ) -> c_int,
+            >(create),
+        }
+    }
+}
+
 /// Prepares what acting on a cancel from a signal handler needs. Not async-signal-safe: called
 /// by `pthread_cancel` before the first signal is sent.
 pub fn prepare() {
     tid_offset();
+    next();
     // pthread_exit dlopens libgcc_s on first use; backtrace() does it now, outside any handler.
     let mut frame = [core::ptr::null_mut(); 1];
     // SAFETY: a one-entry buffer for one frame.

@@ -26,6 +26,8 @@ mod glibc;
 /// cbindgen:ignore
 mod handler;
 /// cbindgen:ignore
+mod lifecycle;
+/// cbindgen:ignore
 mod load_check;
 /// cbindgen:ignore
 mod points;

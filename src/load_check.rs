@@ -80,7 +80,7 @@ extern "C" fn visit(info: *mut libc::dl_phdr_info, _size: usize, data: *mut c_vo
 fn loaded_before_libc() -> bool {
     let mut search = Search {
         ours: interposes as *const () as usize,
-        libc: crate::glibc::pthread_exit as *const () as usize,
+        libc: crate::glibc::__errno_location as *const () as usize,
         ours_at: None,
         libc_at: None,
         index: 0,

@@ -17,8 +17,12 @@ pub const MASKED: u8 = 2;
 pub const DEFERRED: u8 = 0;
 pub const ASYNCHRONOUS: u8 = 1;
 
+/// A flag bit in the state byte: the thread is exiting (see [`ThreadCancel::set_exiting`]).
+const EXITING: u8 = 0x80;
+
 /// One thread's cancellation state. `pending` is written by any thread (`pthread_cancel`) and
-/// never cleared; `state` and `kind` are written only by the owning thread. Each byte has a
+/// never cleared; `state` (with its EXITING bit) and `kind` are written only by the owning
+/// thread. Each byte has a
 /// single kind of writer, so plain byte stores cannot lose each other's updates.
 #[repr(C)]
 pub struct ThreadCancel {
@@ -42,11 +46,30 @@ impl ThreadCancel {
     /// `state`, the thread stores `state` then loads `pending` (in the thunk). With both pairs
     /// ordered, at least one side sees the other's store, so a cancel is never lost when it
     /// skips signalling a thread whose cancellation is disabled.
+    ///
+    /// A thread that has started to exit reads as DISABLE for good.
     pub fn state(&self) -> u8 {
-        self.state.load(Ordering::SeqCst)
+        match self.state.load(Ordering::SeqCst) {
+            s if s & EXITING != 0 => DISABLE,
+            s => s,
+        }
     }
+    /// Sets the state (ENABLE, DISABLE, MASKED) and returns the previous one as `state()` saw
+    /// it. Once the thread is exiting the new state is recorded but never takes effect.
     pub fn set_state(&self, state: u8) -> u8 {
-        self.state.swap(state, Ordering::SeqCst)
+        let exiting = self.state.load(Ordering::Relaxed) & EXITING;
+        match self.state.swap(state | exiting, Ordering::SeqCst) {
+            old if old & EXITING != 0 => DISABLE,
+            old => old,
+        }
+    }
+    /// From the moment a thread starts to exit (pthread_exit, acting on a cancel, its start
+    /// routine returning), no cancel acts in it again: its cleanup handlers and TSD
+    /// destructors make plain calls (glibc's rule; a second exit would run them twice).
+    pub fn set_exiting(&self) {
+        self.set_kind(DEFERRED);
+        let state = self.state.load(Ordering::Relaxed);
+        self.state.store(state | EXITING, Ordering::SeqCst);
     }
     pub fn kind(&self) -> u8 {
         self.kind.load(Ordering::Relaxed)

@@ -1,7 +1,7 @@
 //! The generic half of a cancellable syscall (DESIGN §2): what happens around the arch thunk.
 
 use crate::arch;
-use crate::glibc::{self, pthread_exit};
+use crate::glibc;
 use crate::state::{self, ThreadCancel};
 use crate::sys::{c_ret, syscall};
 
@@ -30,10 +30,7 @@ pub fn act(me: &ThreadCancel) -> isize {
 /// POSIX requires, so the cancellation points they call do not act again.
 pub fn exit(me: &ThreadCancel) -> ! {
     me.set_state(state::DISABLE);
-    me.set_kind(state::DEFERRED);
-    // SAFETY: glibc unwinds from here; every frame between us and the C caller has unwind
-    // info and nothing to drop (DESIGN §5).
-    unsafe { pthread_exit(glibc::CANCELED) }
+    crate::lifecycle::exit_thread(glibc::CANCELED)
 }
 
 /// After the thunk: an interrupted syscall with a cancel pending acts (musl's rule).

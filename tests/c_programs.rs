@@ -235,3 +235,11 @@ fn glibc_cancellable_time64() {
         Some("tests/c/expected/glibc_cancellable.out"),
     );
 }
+
+/// A thread that has started to exit (pthread_exit, its start routine returning, acting on a
+/// cancel) is never cancelled again: cleanup handlers and TSD destructors run once, with plain
+/// calls, and nothing exits twice.
+#[test]
+fn exiting_threads_are_not_cancelled_again() {
+    musl_reference("exiting", &[]);
+}

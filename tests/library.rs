@@ -15,6 +15,11 @@ const API: &[&str] = &[
     "__pthread_unregister_cancel_restore",
     "ptcancel_version",
     "ptcancel_syscall_mode",
+    // Where threads start to exit (src/lifecycle.rs).
+    "pthread_create",
+    "pthread_exit",
+    "thrd_create",
+    "thrd_exit",
 ];
 
 fn arch_name(arch: Arch) -> &'static str {

@@ -14,7 +14,7 @@ const THRD_NOMEM: c_int = 3;
 const THRD_TIMEDOUT: c_int = 4;
 
 /// glibc's mapping of an error number to a `thrd_*` result.
-pub(super) fn thrd_result(err: c_int) -> c_int {
+pub(crate) fn thrd_result(err: c_int) -> c_int {
     match err {
         0 => THRD_SUCCESS,
         libc::ETIMEDOUT => THRD_TIMEDOUT,

@@ -7,6 +7,7 @@
 #![allow(clippy::useless_conversion)]
 
 mod c11;
+pub(crate) use c11::thrd_result;
 mod cond;
 mod event;
 mod fortify;
