@@ -1,0 +1,2 @@
+/* A library some user already preloads: the launcher must keep it. */
+int ptcancel_test_marker = 1;
