@@ -28,7 +28,8 @@ int pthread_cancel(pthread_t thread);
 
 /*
  Sets the calling thread's cancel state (ENABLE 0, DISABLE 1, MASKED 2); `EINVAL` leaves
- everything untouched. `old` may be NULL. Does not act on a pending cancel by itself.
+ everything untouched. `old` may be NULL. Enabling acts on a pending cancel only in the
+ asynchronous type (POSIX); deferred, the cancel acts at the next cancellation point.
 
  # Safety
  `old` must be NULL or valid for writing an int.

@@ -57,7 +57,8 @@ pub unsafe extern "C" fn pthread_cancel(thread: libc::pthread_t) -> c_int {
 }
 
 /// Sets the calling thread's cancel state (ENABLE 0, DISABLE 1, MASKED 2); `EINVAL` leaves
-/// everything untouched. `old` may be NULL. Does not act on a pending cancel by itself.
+/// everything untouched. `old` may be NULL. Enabling acts on a pending cancel only in the
+/// asynchronous type (POSIX); deferred, the cancel acts at the next cancellation point.
 ///
 /// # Safety
 /// `old` must be NULL or valid for writing an int.
@@ -66,10 +67,23 @@ pub unsafe extern "C" fn pthread_setcancelstate(new_state: c_int, old: *mut c_in
     if !(0..=MASKED as c_int).contains(&new_state) {
         return libc::EINVAL;
     }
-    let previous = state::current().set_state(new_state as u8);
+    let me = state::current();
+    let previous = me.set_state(new_state as u8);
     // SAFETY: the caller's contract.
     if let Some(old) = unsafe { old.as_mut() } {
         *old = previous as c_int;
+    }
+    if new_state == ENABLE as c_int && me.pending() && me.state() == ENABLE {
+        if me.kind() == ASYNCHRONOUS {
+            // POSIX: an asynchronous cancel acts as soon as it is enabled.
+            syscall_cp::exit(me);
+        }
+        if me.in_call() {
+            // A signal handler that had disabled cancellation while the thread was blocked in a
+            // cancellable syscall re-enables it: the cancel that arrived meanwhile must act on
+            // the restarted syscall once the handler returns (the handler arranges that).
+            handler::send_self();
+        }
     }
     0
 }

@@ -71,6 +71,19 @@ pub fn send(tid: i32) -> isize {
     unsafe { syscall!(libc::SYS_tgkill, syscall!(libc::SYS_getpid), tid, SIGCANCEL) }
 }
 
+/// Sends the cancel signal to the calling thread. Async-signal-safe.
+pub fn send_self() {
+    // SAFETY: plain integer arguments.
+    unsafe {
+        syscall!(
+            libc::SYS_tgkill,
+            syscall!(libc::SYS_getpid),
+            syscall!(libc::SYS_gettid),
+            SIGCANCEL
+        )
+    };
+}
+
 /// The interrupted context's signal mask, in the kernel's 64-bit layout (the first 8 bytes of
 /// `uc_sigmask` on both arches).
 ///
@@ -97,11 +110,9 @@ extern "C" fn on_cancel_signal(_sig: c_int, info: *mut libc::siginfo_t, uc: *mut
     }
     // SAFETY: `uc` is the kernel's context (see above); everything below edits only it.
     unsafe {
-        // Whatever happens next, the interrupted code resumes with 32 blocked: a cancel that
-        // cannot act now must not be redelivered until the context's mask is restored.
-        *context_sigmask(uc) |= SIGCANCEL_BIT;
         if me.kind() == state::ASYNCHRONOUS {
-            // Act here, with the interrupted mask (plus 32) back in place.
+            // Act here, with the interrupted mask back in place, plus 32 while unwinding.
+            *context_sigmask(uc) |= SIGCANCEL_BIT;
             syscall!(
                 libc::SYS_rt_sigprocmask,
                 libc::SIG_SETMASK,
@@ -123,15 +134,22 @@ extern "C" fn on_cancel_signal(_sig: c_int, info: *mut libc::siginfo_t, uc: *mut
                 arch::set_context_pc(uc, cancel);
                 return;
             }
+            // Elsewhere in the thunk, or (i386) on the way back to it from a completed
+            // syscall: it sees the pending cancel or the EINTR itself.
+            if (range.entry..range.exit).contains(&pc) || arch::returning_to_thunk(uc, &range) {
+                return;
+            }
         }
-        // Not in a cancellable syscall. If this handler interrupted another signal handler
-        // that itself interrupted one, the 32 sent now stays pending until that handler
-        // returns and unblocks it: it then lands on the restarted syscall.
-        syscall!(
-            libc::SYS_tgkill,
-            syscall!(libc::SYS_getpid),
-            syscall!(libc::SYS_gettid),
-            SIGCANCEL
-        );
+        if !me.in_call() {
+            // Ordinary code: the cancel stays pending and acts at the next cancellation point.
+            return;
+        }
+        // A signal handler running on top of a cancellable syscall: when it returns, the
+        // kernel restarts that syscall past the flag check. Re-send 32 and resume the handler
+        // with 32 blocked: the signal stays queued until the handler returns and its mask
+        // comes back, and then lands on the restarted syscall, inside the window. (This is the
+        // only place ptcancel leaves a 32 queued or blocked, and only until that return.)
+        *context_sigmask(uc) |= SIGCANCEL_BIT;
     }
+    send_self();
 }

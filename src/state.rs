@@ -29,11 +29,14 @@ pub struct ThreadCancel {
     pending: AtomicU8,
     state: AtomicU8,
     kind: AtomicU8,
-    _zero: u8,
+    /// How many cancellable syscalls the thread is inside (counted by the arch thunks; more
+    /// than one only when signal handlers on top of one make another).
+    in_call: AtomicU8,
 }
 
 const _: () = assert!(core::mem::size_of::<ThreadCancel>() == 4);
 const _: () = assert!(core::mem::offset_of!(ThreadCancel, pending) == 0);
+const _: () = assert!(core::mem::offset_of!(ThreadCancel, in_call) == 3);
 
 impl ThreadCancel {
     pub fn pending(&self) -> bool {
@@ -70,6 +73,10 @@ impl ThreadCancel {
         self.set_kind(DEFERRED);
         let state = self.state.load(Ordering::Relaxed);
         self.state.store(state | EXITING, Ordering::SeqCst);
+    }
+    /// Whether the thread is inside a cancellable syscall (possibly below a signal handler).
+    pub fn in_call(&self) -> bool {
+        self.in_call.load(Ordering::Relaxed) != 0
     }
     pub fn kind(&self) -> u8 {
         self.kind.load(Ordering::Relaxed)

@@ -6,11 +6,14 @@ use crate::state::{self, ThreadCancel};
 use crate::sys::{c_ret, syscall};
 
 /// A thunk's pending-syscall window `[begin, end)` and its cancel label, where the signal
-/// handler sends a thread caught inside the window (each arch lists its thunks' ranges).
+/// handler sends a thread caught inside the window, and the whole thunk `[entry, exit)`, in
+/// which the thunk itself notices a cancel (each arch lists its thunks' ranges).
 pub struct CancelRange {
+    pub entry: usize,
     pub begin: usize,
     pub end: usize,
     pub cancel: usize,
+    pub exit: usize,
 }
 
 const EINTR: isize = libc::EINTR as isize;

@@ -138,6 +138,13 @@ unsafe extern "C" {
     fn geteuid() -> u32;
 }
 
+/// A cancel that cannot act where it lands leaves no signal 32 blocked or queued behind: not
+/// in the thread, not in a child, not in an exec'd program.
+#[test]
+fn no_signal_32_leaks_into_children_or_exec() {
+    check_ptcancel_builds("tests/special/sig32_leak.c", &[], &[]);
+}
+
 /// A dlopen'ed copy refuses (ENOTSUP and a message) and leaves glibc's cancellation working.
 #[test]
 fn dlopen_copy_refuses() {

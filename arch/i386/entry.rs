@@ -85,6 +85,33 @@ unsafe extern "C" fn emulated_abort_pending(uc: *mut c_void) -> isize {
     0
 }
 
+/// Whether the interrupted thread is on its way back from a call our thunk made into the
+/// entry, its syscall completed: in the landing pad (`pop %ebp; pop %edx; pop %ecx; ret`, or
+/// the int80 stub's `ret`) with `ours.end` as the return address. Known only for the layouts
+/// verified here (emulated-helpers and int80 modes); glibc's own syscalls use the same vDSO
+/// entry, so the return address is what tells them apart.
+///
+/// # Safety
+/// `uc` must be the handler's `ucontext_t`.
+pub unsafe fn returning_to_thunk(uc: *mut c_void, ours: &super::CancelRange) -> bool {
+    if MODE.load(Ordering::Relaxed) == KERNEL_HELPERS {
+        return false;
+    }
+    let landing = ENTRY_LANDING.load(Ordering::Relaxed);
+    let pushes = ENTRY_PUSHES.load(Ordering::Relaxed);
+    // SAFETY: the caller's contract.
+    let (pc, sp) = unsafe { (super::context_pc(uc), super::context_reg(uc, libc::REG_ESP)) };
+    if !(landing..=landing + pushes).contains(&pc) {
+        return false;
+    }
+    // One one-byte pop per byte from the landing pad: the words not yet popped, then the
+    // return address.
+    let left = pushes - (pc - landing);
+    // SAFETY: the thread is in the entry's landing pad, so its stack holds those words and a
+    // return address right there.
+    unsafe { *((sp + 4 * left) as *const usize) == ours.end }
+}
+
 /// Called by the signal handler: if the thread is inside a call into the entry that our thunk
 /// made and the syscall is still pending, aborts it and returns where to resume (the thunk's
 /// cancel label). Calls that are not ours, or helpers that misbehave, leave the context as it

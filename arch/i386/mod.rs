@@ -8,7 +8,7 @@ use core::ffi::c_void;
 pub use crate::syscall_cp::CancelRange;
 
 mod entry;
-pub use entry::{abort_pending_call, mode_name};
+pub use entry::{abort_pending_call, mode_name, returning_to_thunk};
 
 global_asm!(
     include_str!("syscall_cp.s"),
@@ -31,9 +31,11 @@ unsafe extern "C" {
         nr: isize,
     ) -> isize;
     pub fn ptcancel_cp_fast();
+    static ptcancel_cp_entry: u8;
     static ptcancel_cp_begin: u8;
     static ptcancel_cp_end: u8;
     static ptcancel_cp_cancel: u8;
+    static ptcancel_cp_exit: u8;
     static ptcancel_restore_rt: u8;
     static ptcancel_int80_entry: u8;
     /// The entry the thunk calls (written once at start-up by `entry.rs`).
@@ -63,9 +65,11 @@ pub fn tls_offset() -> isize {
 #[inline(always)]
 pub fn cancel_ranges() -> [CancelRange; 1] {
     [CancelRange {
+        entry: &raw const ptcancel_cp_entry as usize,
         begin: &raw const ptcancel_cp_begin as usize,
         end: &raw const ptcancel_cp_end as usize,
         cancel: &raw const ptcancel_cp_cancel as usize,
+        exit: &raw const ptcancel_cp_exit as usize,
     }]
 }
 

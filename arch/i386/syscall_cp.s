@@ -13,7 +13,8 @@
 #   {fail}       fn(raw: isize) -> isize negative kernel result, C convention
 #   {slow}       fn(a..f, nr) -> isize  generic path for a non-default thread state
 
-# Per-thread cancel state, 4 bytes of initial-exec TLS (layout: src/state.rs).
+# Per-thread cancel state, 4 bytes of initial-exec TLS (layout: src/state.rs): pending, state,
+# type, and how many cancellable syscalls the thread is inside.
         .section .tbss,"awT",@nobits
         .p2align 2
         .globl  ptcancel_tls
@@ -83,6 +84,21 @@ ptcancel_int80_entry:
         .cfi_restore %ebp
 .endm
 
+# Undoes the thunk's count of itself (byte 3 of the state: how many cancellable syscalls the
+# thread is inside; more than one only through signal handlers). The syscall entry and a
+# cancel redirected by the handler leave %ecx unknown: recompute the TLS offset.
+.macro leave_count
+        call    ptcancel_pc_ecx
+        addl    $_GLOBAL_OFFSET_TABLE_, %ecx
+        movl    ptcancel_tls@gotntpoff(%ecx), %ecx
+        decb    %gs:3(%ecx)
+.endm
+
+# The thunk counts itself from `entry` until it leaves. The handler acts in [begin, end) (or
+# on a pending call in the entry that returns to `end`), leaves the thread alone in the rest
+# of [entry, exit) (the thunk deals with the cancel there), and knows from a non-zero count
+# anywhere else that it interrupted a signal handler running on top of a cancellable syscall.
+
 # isize ptcancel_syscall_cp(a, b, c, d, e, f, nr): raw kernel result, or {cancel_raw}'s.
 # The caller has already handled the DISABLE state.
         .globl  ptcancel_syscall_cp
@@ -107,6 +123,10 @@ ptcancel_syscall_cp:
         pushl   ptcancel_syscall_entry@GOTOFF(%ecx)   # all six argument registers are
         .cfi_adjust_cfa_offset 4                      # needed: call the entry from the stack
         movl    ptcancel_tls@gotntpoff(%ecx), %ecx
+        .globl  ptcancel_cp_entry
+        .hidden ptcancel_cp_entry
+ptcancel_cp_entry:
+        incb    %gs:3(%ecx)             # inside a cancellable syscall (until it leaves)
         .globl  ptcancel_cp_begin
         .hidden ptcancel_cp_begin
 ptcancel_cp_begin:
@@ -124,14 +144,19 @@ ptcancel_cp_begin:
         .hidden ptcancel_cp_end
 ptcancel_cp_end:
         .cfi_remember_state
+        leave_count
         pop_thunk_frame
         ret
         .cfi_restore_state
         .globl  ptcancel_cp_cancel
         .hidden ptcancel_cp_cancel
 ptcancel_cp_cancel:
+        leave_count
         pop_thunk_frame
         jmp     {cancel_raw}
+        .globl  ptcancel_cp_exit
+        .hidden ptcancel_cp_exit
+ptcancel_cp_exit:
         .cfi_endproc
         .size   ptcancel_syscall_cp, .-ptcancel_syscall_cp
 

@@ -29,12 +29,16 @@ unsafe extern "C" {
         nr: isize,
     ) -> isize;
     pub fn ptcancel_cp_fast();
+    static ptcancel_cp_entry: u8;
     static ptcancel_cp_begin: u8;
     static ptcancel_cp_end: u8;
     static ptcancel_cp_cancel: u8;
+    static ptcancel_cp_exit: u8;
+    static ptcancel_cp_fast_entry: u8;
     static ptcancel_cp_fast_begin: u8;
     static ptcancel_cp_fast_end: u8;
     static ptcancel_cp_fast_cancel: u8;
+    static ptcancel_cp_fast_exit: u8;
     static ptcancel_restore_rt: u8;
 }
 
@@ -61,14 +65,18 @@ pub fn tls_offset() -> isize {
 pub fn cancel_ranges() -> [CancelRange; 2] {
     [
         CancelRange {
+            entry: &raw const ptcancel_cp_entry as usize,
             begin: &raw const ptcancel_cp_begin as usize,
             end: &raw const ptcancel_cp_end as usize,
             cancel: &raw const ptcancel_cp_cancel as usize,
+            exit: &raw const ptcancel_cp_exit as usize,
         },
         CancelRange {
+            entry: &raw const ptcancel_cp_fast_entry as usize,
             begin: &raw const ptcancel_cp_fast_begin as usize,
             end: &raw const ptcancel_cp_fast_end as usize,
             cancel: &raw const ptcancel_cp_fast_cancel as usize,
+            exit: &raw const ptcancel_cp_fast_exit as usize,
         },
     ]
 }
@@ -80,6 +88,15 @@ pub fn cancel_ranges() -> [CancelRange; 2] {
 #[inline(always)]
 pub unsafe fn abort_pending_call(_uc: *mut c_void, _ours: &CancelRange) -> Option<usize> {
     None
+}
+
+/// x86_64's thunks make the syscall themselves: they never return from an entry elsewhere.
+///
+/// # Safety
+/// Nothing to uphold; unsafe to match the i386 signature.
+#[inline(always)]
+pub unsafe fn returning_to_thunk(_uc: *mut c_void, _ours: &CancelRange) -> bool {
+    false
 }
 
 /// How this arch enters the kernel for cancellable syscalls.

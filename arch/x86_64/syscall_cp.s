@@ -12,9 +12,10 @@
 #   {slow}        fn(a..f, nr) -> isize   the generic path for any non-default thread state
 
 # Per-thread cancel state, 4 bytes, zeroed for every new thread by the dynamic linker:
-# byte 0 pending, byte 1 state, byte 2 type (layout owned by src/state.rs). Initial-exec TLS:
-# the same offset from the thread pointer in every thread, so pthread_cancel can reach any
-# thread's copy from its pthread_t.
+# byte 0 pending, byte 1 state, byte 2 type, byte 3 how many cancellable syscalls the thread
+# is inside (more than one only through signal handlers; layout owned by src/state.rs).
+# Initial-exec TLS: the same offset from the thread pointer in every thread, so
+# pthread_cancel can reach any thread's copy from its pthread_t.
         .section .tbss,"awT",@nobits
         .p2align 2
         .globl  ptcancel_tls
@@ -37,6 +38,11 @@ ptcancel_tls_offset:
         .cfi_endproc
         .size   ptcancel_tls_offset, .-ptcancel_tls_offset
 
+# Each thunk counts itself in byte 3 from `entry` until it leaves. The handler acts in
+# [begin, end), leaves the thread alone in the rest of [entry, exit) (the thunk itself deals
+# with the cancel there), and knows from a non-zero count anywhere else that it interrupted
+# a signal handler running on top of a cancellable syscall.
+
 # isize ptcancel_syscall_cp(a, b, c, d, e, f, nr): raw kernel result, or whatever
 # {cancel_raw} returns. The caller has already handled the DISABLE state. nr comes last so
 # that the six arguments are already in the registers the kernel wants (but the 4th).
@@ -48,6 +54,10 @@ ptcancel_syscall_cp:
         mov     8(%rsp), %rax
         mov     %rcx, %r10
         movq    ptcancel_tls@gottpoff(%rip), %r11
+        .globl  ptcancel_cp_entry
+        .hidden ptcancel_cp_entry
+ptcancel_cp_entry:
+        incb    %fs:3(%r11)             # inside a cancellable syscall
         .globl  ptcancel_cp_begin
         .hidden ptcancel_cp_begin
 ptcancel_cp_begin:
@@ -57,18 +67,26 @@ ptcancel_cp_begin:
         .globl  ptcancel_cp_end
         .hidden ptcancel_cp_end
 ptcancel_cp_end:
+        movq    ptcancel_tls@gottpoff(%rip), %r11   # (the syscall clobbered it)
+        decb    %fs:3(%r11)
         ret
         .globl  ptcancel_cp_cancel
         .hidden ptcancel_cp_cancel
 ptcancel_cp_cancel:
+        movq    ptcancel_tls@gottpoff(%rip), %r11   # (a restarted syscall clobbered it)
+        decb    %fs:3(%r11)
         jmp     {cancel_raw}            # tail call: its result is ours
+        .globl  ptcancel_cp_exit
+        .hidden ptcancel_cp_exit
+ptcancel_cp_exit:
         .cfi_endproc
         .size   ptcancel_syscall_cp, .-ptcancel_syscall_cp
 
 # The shared body of every exported cancellation point whose arguments go to the kernel
 # unchanged: the entry does `mov $nr, %eax; jmp ptcancel_cp_fast`, so the C caller's frame
-# is the only one between the program and the syscall instruction. Fast path: the whole
-# state word is zero (enabled, deferred, nothing pending). Anything else takes {slow}.
+# is the only one between the program and the syscall instruction. Fast path: the state word
+# is exactly "inside this one syscall" (enabled, deferred, nothing pending, not nested).
+# Anything else takes {slow}.
         .globl  ptcancel_cp_fast
         .hidden ptcancel_cp_fast
         .type   ptcancel_cp_fast,@function
@@ -76,15 +94,21 @@ ptcancel_cp_fast:
         .cfi_startproc
         movq    ptcancel_tls@gottpoff(%rip), %r11
         mov     %rcx, %r10
+        .globl  ptcancel_cp_fast_entry
+        .hidden ptcancel_cp_fast_entry
+ptcancel_cp_fast_entry:
+        incb    %fs:3(%r11)
         .globl  ptcancel_cp_fast_begin
         .hidden ptcancel_cp_fast_begin
 ptcancel_cp_fast_begin:
-        cmpl    $0, %fs:(%r11)          # pending, state and type all zero?
+        cmpl    $0x01000000, %fs:(%r11) # only our own count set?
         jne     2f
         syscall
         .globl  ptcancel_cp_fast_end
         .hidden ptcancel_cp_fast_end
 ptcancel_cp_fast_end:
+        movq    ptcancel_tls@gottpoff(%rip), %r11
+        decb    %fs:3(%r11)
         cmp     $-4095, %rax            # unsigned: -4095..-1 are errors
         jae     1f
         ret
@@ -93,13 +117,19 @@ ptcancel_cp_fast_end:
         .globl  ptcancel_cp_fast_cancel
         .hidden ptcancel_cp_fast_cancel
 ptcancel_cp_fast_cancel:
+        movq    ptcancel_tls@gottpoff(%rip), %r11
+        decb    %fs:3(%r11)
         jmp     {cancel_c}
-2:      push    %rax                    # nr becomes {slow}'s 7th (stack) argument
+2:      decb    %fs:3(%r11)             # not the fast case: no syscall here after all
+        push    %rax                    # nr becomes {slow}'s 7th (stack) argument
         .cfi_adjust_cfa_offset 8
         call    {slow}
         pop     %rcx
         .cfi_adjust_cfa_offset -8
         ret
+        .globl  ptcancel_cp_fast_exit
+        .hidden ptcancel_cp_fast_exit
+ptcancel_cp_fast_exit:
         .cfi_endproc
         .size   ptcancel_cp_fast, .-ptcancel_cp_fast
 

@@ -29,6 +29,8 @@
  *   async-enable-pending  glibc's pthread_setcancelstate(ENABLE) acts at
  *                         once in asynchronous mode: "progress=0 canceled
  *                         cleanup=1" instead of "progress=2 ...".
+ * ptcancel follows POSIX and glibc there (an asynchronous cancel acts as
+ * soon as it is enabled): expected/async.ptcancel.out.
  */
 #include "common.h"
 

@@ -24,6 +24,13 @@
  *                       resumes blocking; a later cancel acts on it.
  *  eintr-no-cancel      without SA_RESTART and without any cancel, read()
  *                       returns -1 EINTR and the thread goes on normally.
+ *  disable-in-handler   as reraise-restart, but the handler disables
+ *                       cancellation while it runs and re-enables it before
+ *                       returning.  musl loses the cancel (the read returns
+ *                       once main writes the byte that ends a lost cancel);
+ *                       ptcancel cancels the restarted read
+ *                       (expected/sighandler.ptcancel.out); glibc 2.36 kills
+ *                       the thread inside the handler, at the re-enable.
  *
  * Build: cc -O2 -pthread -Wall -Wextra sighandler.c
  *
@@ -35,14 +42,19 @@
  */
 #include "common.h"
 
-static int h_running, h_release, h_done;
+static int h_running, h_release, h_done, h_disables;
 
 static void usr1_handler(int sig)
 {
+    int old = 0;
     (void)sig;
+    if (h_disables)
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
     flag_set(&h_running, 1);
     while (!flag_get(&h_release))
         sched_yield(); /* a raw syscall, not a cancellation point */
+    if (h_disables)
+        pthread_setcancelstate(old, NULL);
     flag_set(&h_done, 1);
 }
 
@@ -144,5 +156,10 @@ int main(void)
     run_case("reraise-norestart", 0, 1, "canceled handler_done=1 cleanup=1");
     run_case("restart-then-cancel", 1, 2, "canceled handler_done=1 cleanup=1");
     run_case("eintr-no-cancel", 0, 0, "read=err:EINTR returned handler_done=1 cleanup=0");
+    /* The handler disables cancellation while it runs and re-enables it before returning: the
+     * cancel that arrived meanwhile must act on the restarted read.  musl loses it (the read
+     * returns once main writes, after 1 s); ptcancel acts (expected/sighandler.ptcancel.out). */
+    h_disables = 1;
+    run_case("disable-in-handler", 1, 1, "read=ok returned handler_done=1 cleanup=0");
     return test_finish();
 }
