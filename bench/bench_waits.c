@@ -13,7 +13,9 @@
  *          interposed definition.  Skipped when glibc is not loaded (a static
  *          musl build).
  * Each family only ever touches objects its own init function initialised
- * (the mutexes are glibc's in both: ptcancel does not replace them).  Without
+ * (the mutexes are glibc's in both: ptcancel does not replace them; nor
+ * sem_init/sem_post, as its sem_wait keeps glibc's sem_t protocol).  The
+ * program prints which of its functions are not glibc's own.  Without
  * ptcancel both families are the same functions, and their ratio shows the
  * noise floor.
  *
@@ -30,26 +32,35 @@
  *   join-exited: pthread_join of threads that have already exited (the main
  *       thread waits until /proc/self/task/<tid> is gone, which the kernel
  *       does after clearing the tid word); ns per join.
- *   create+join: pthread_create of a thread that returns at once, then
- *       pthread_join (which usually has to wait); ns per pair.
+ *   create+join-1cpu / -2cpu: pthread_create of a thread that returns at
+ *       once, then pthread_join (which usually has to wait); ns per pair.
+ *       1cpu: both on one CPU; 2cpu: the main thread on one CPU, the created
+ *       threads on another (pthread_attr_setaffinity_np; not with musl).
+ *       Unpinned, where the scheduler puts the new thread varies over tens
+ *       of milliseconds, and whichever family ran first came out ~5% slower.
  * Threads of the join tests get 64 KiB stacks, so that glibc's stack cache
  * holds them all and no join pays for munmap.
  *
- * The families are interleaved: each trial runs every test once per family,
- * the family that goes first alternating from trial to trial.  We report the
- * median of each over the trials, and the median of the per-trial ratios
- * libc/glibc.
+ * The families are interleaved: each trial runs every test after a short
+ * unmeasured run of it, in 8 runs of a quarter of the iterations each, in
+ * the order libc glibc glibc libc libc glibc glibc libc (the next trial
+ * starts with glibc); a family's figure for the trial is the mean of its 4
+ * runs.  We report the median of each over the trials, and the median of
+ * the per-trial ratios libc/glibc.
  *
  * Then, once per family and untimed, the wake pattern of a broadcast: the
  * main thread broadcasts to the 64 waiters and keeps the mutex for 20 ms,
  * then reads /proc/self/task/<tid>/syscall of each waiter: how many are
  * blocked in a futex wait on the mutex (woken, now contending for the mutex:
  * a thundering herd), how many are still in the futex wait they entered on
- * the condvar (not woken yet, or requeued to the mutex by the kernel), and
- * how many elsewhere (running, ...).
+ * the condvar (not woken yet, or requeued to the mutex by the kernel), how
+ * many in a futex wait on some other word (musl's waiters each wait on a
+ * word of their own) and how many not in a futex wait at all (running, ...).
  *
- * Usage: bench_waits [trials [scale]]   (default 15, 1.0; scale multiplies
- *                                        every test's iteration count)
+ * Usage: bench_waits [trials [scale [tests]]]
+ *   defaults 15 trials, scale 1.0 (multiplies every test's iteration count;
+ *   about 15 s on a 2-CPU VM); tests: a comma-separated list of test names
+ *   (default all).  BENCH_WAITS_VERBOSE=1 also prints every trial's figures.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -75,6 +86,7 @@
 #endif
 
 #define NWAITERS 64
+#define SLICES 4 /* runs per family and test in each trial; even */
 
 static void fail(const char *what, int err, int line)
 {
@@ -367,8 +379,8 @@ static void *broadcast_waiter(void *arg)
     return NULL;
 }
 
-/* Which futex word, if any, thread `tid` is blocked on: 1 the mutex, 2 the
- * condvar `go`, 0 anything else (running, another syscall, unreadable). */
+/* Which futex word, if any, thread `tid` is blocked on: 0 the mutex, 1 the
+ * condvar `go`, 2 another one, 3 none (running, another syscall, unreadable). */
 static int blocked_on(const struct broadcast *b, pid_t tid)
 {
     char path[64], text[256];
@@ -379,32 +391,32 @@ static int blocked_on(const struct broadcast *b, pid_t tid)
 
     snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
     if ((fd = open(path, O_RDONLY)) < 0)
-        return 0;
+        return 3;
     len = read(fd, text, sizeof text - 1);
     close(fd);
     if (len <= 0)
-        return 0;
+        return 3;
     text[len] = '\0';
     if (sscanf(text, "%ld %lx", &nr, &a0) != 2)
-        return 0;
+        return 3;
     if (!(nr == SYS_futex
 #ifdef SYS_futex_time64
           || nr == SYS_futex_time64
 #endif
           ))
-        return 0;
+        return 3;
     if (a0 - mu < sizeof b->m)
-        return 1;
+        return 0;
     if (a0 - cv < sizeof b->go)
-        return 2;
-    return 0;
+        return 1;
+    return 2;
 }
 
 /* µs per round (broadcast -> the 64th check-in) over `rounds` timed rounds.
  * With `pattern` != NULL, instead runs 3 untimed rounds in which the main
  * thread keeps the mutex 20 ms after the broadcast and counts where the
- * waiters are: pattern[round][0..2] = on the mutex, on the condvar, other. */
-static double run_broadcast(const struct family *f, long rounds, int pattern[3][3])
+ * waiters are: pattern[round][blocked_on()]. */
+static double run_broadcast(const struct family *f, long rounds, int pattern[3][4])
 {
     static struct broadcast b; /* 64 threads share it; keep it off the stack */
     pthread_t th[NWAITERS];
@@ -435,11 +447,9 @@ static double run_broadcast(const struct family *f, long rounds, int pattern[3][
         if (pattern != NULL) {
             struct timespec hold = {0, 20 * 1000 * 1000};
             nanosleep(&hold, NULL);
-            pattern[r][0] = pattern[r][1] = pattern[r][2] = 0;
-            for (int i = 0; i < NWAITERS; i++) {
-                int where = blocked_on(&b, b.tids[i]);
-                pattern[r][where == 1 ? 0 : where == 2 ? 1 : 2]++;
-            }
+            memset(pattern[r], 0, sizeof pattern[r]);
+            for (int i = 0; i < NWAITERS; i++)
+                pattern[r][blocked_on(&b, b.tids[i])]++;
         }
         while (b.arrived < NWAITERS)
             CHECK(f->cond_wait(&b.done, &b.m));
@@ -506,20 +516,44 @@ static double t_join_exited(const struct family *f, long n)
     return sum / (batches * BATCH);
 }
 
-/* ns per pthread_create + pthread_join pair, over `n` pairs. */
-static double t_create_join(const struct family *f, long n)
+/* ns per pthread_create + pthread_join pair, over `n` pairs.  The main
+ * thread runs on `cpu`, the created threads on `thread_cpu` (musl, which has
+ * no pthread_attr_setaffinity_np: on `cpu`, and there is no -2cpu test). */
+static double run_create_join(const struct family *f, long n, int cpu, int thread_cpu)
 {
-    double t0 = now_ns();
+    pthread_attr_t attr;
+    cpu_set_t set;
+    double t0, ns;
 
+    CHECK(pthread_attr_init(&attr));
+    CHECK(pthread_attr_setstacksize(&attr, 64 * 1024));
+    CPU_ZERO(&set);
+    CPU_SET(thread_cpu, &set);
+#ifdef __GLIBC__
+    if (cpu_a >= 0)
+        CHECK(pthread_attr_setaffinity_np(&attr, sizeof set, &set));
+#else
+    (void)set;
+#endif
+    pin(cpu);
+    t0 = now_ns();
     for (long i = 0; i < n; i++) {
         pthread_t th;
         void *ret;
-        CHECK(pthread_create(&th, &small_stack, exit_at_once, NULL));
+        CHECK(pthread_create(&th, &attr, exit_at_once, NULL));
         if (f->join(th, &ret) != 0 || ret != (void *)0x1234)
             fail("pthread_join", EINVAL, __LINE__);
     }
-    return (now_ns() - t0) / n;
+    ns = (now_ns() - t0) / n;
+    pin(-1);
+    CHECK(pthread_attr_destroy(&attr));
+    return ns;
 }
+
+static double t_create_join1(const struct family *f, long n) { return run_create_join(f, n, cpu_a, cpu_a); }
+#ifdef __GLIBC__
+static double t_create_join2(const struct family *f, long n) { return run_create_join(f, n, cpu_a, cpu_b); }
+#endif
 
 /* ---- the tests ------------------------------------------------------------- */
 
@@ -533,12 +567,15 @@ struct test {
 
 static const struct test tests[] = {
     {"cond-pingpong-1cpu", "ns/round-trip", t_cond1, 4000, 0},
-    {"cond-pingpong-2cpu", "ns/round-trip", t_cond2, 4000, 1},
+    {"cond-pingpong-2cpu", "ns/round-trip", t_cond2, 2000, 1},
     {"sem-pingpong-1cpu", "ns/round-trip", t_sem1, 4000, 0},
-    {"sem-pingpong-2cpu", "ns/round-trip", t_sem2, 4000, 1},
-    {"broadcast-64", "us/round", t_bcast, 100, 0},
+    {"sem-pingpong-2cpu", "ns/round-trip", t_sem2, 2000, 1},
+    {"broadcast-64", "us/round", t_bcast, 200, 0},
     {"join-exited", "ns/join", t_join_exited, 1024, 0},
-    {"create+join", "ns/pair", t_create_join, 1000, 0},
+    {"create+join-1cpu", "ns/pair", t_create_join1, 1000, 0},
+#ifdef __GLIBC__
+    {"create+join-2cpu", "ns/pair", t_create_join2, 1000, 1},
+#endif
 };
 #define NTESTS (int)(sizeof tests / sizeof tests[0])
 
@@ -592,34 +629,56 @@ static void print_implementation(int trials, double scale)
 static void print_interposed(const struct family *libc, const struct family *glibc)
 {
     void *a[NFUNCS], *b[NFUNCS];
-    int own = 0;
+    const char *where[NFUNCS];
+    int count = 0, same = 1;
 
     family_ptrs(libc, a);
     family_ptrs(glibc, b);
-    printf("the program's functions (libc) that are not glibc's own:");
     for (int i = 0; i < NFUNCS; i++) {
         Dl_info info;
-        if (a[i] == b[i]) {
-            own++;
-            continue;
-        }
-        printf(" %s", func_names[i]);
-        if (dladdr(a[i], &info) != 0 && info.dli_fname != NULL) {
+        where[i] = "?";
+        if (a[i] != b[i] && dladdr(a[i], &info) != 0 && info.dli_fname != NULL) {
             const char *base = strrchr(info.dli_fname, '/');
-            printf("(%s)", base != NULL ? base + 1 : info.dli_fname);
+            where[i] = base != NULL ? base + 1 : info.dli_fname;
         }
     }
-    printf(own == NFUNCS ? " none: libc = glibc, the ratios are the noise floor\n" : "\n");
+    printf("the program's functions (libc) that are not glibc's own:");
+    for (int i = 0; i < NFUNCS; i++)
+        if (a[i] != b[i]) {
+            printf(" %s", func_names[i]);
+            for (int j = 0; j < i; j++)
+                if (a[j] != b[j] && strcmp(where[j], where[i]) != 0)
+                    same = 0;
+            count++;
+        }
+    if (count == 0)
+        printf(" none: libc = glibc, the ratios are the noise floor\n");
+    else if (same)
+        for (int i = 0; i < NFUNCS; i++)
+            if (a[i] != b[i]) {
+                printf(", from %s\n", where[i]);
+                break;
+            }
+    if (count > 0 && !same) {
+        printf("; from");
+        for (int i = 0; i < NFUNCS; i++)
+            if (a[i] != b[i])
+                printf(" %s", where[i]);
+        printf("\n");
+    }
 }
 
 int main(int argc, char **argv)
 {
     int trials = argc > 1 ? atoi(argv[1]) : 15;
     double scale = argc > 2 ? atof(argv[2]) : 1.0;
+    const char *only = argc > 3 ? argv[3] : NULL;
     struct family fam[2];
     int nf = 1;
     double *val[NTESTS][2];
     long n[NTESTS];
+    int on[NTESTS];
+    int verbose = getenv("BENCH_WAITS_VERBOSE") != NULL;
     double t_start = now_ns();
 
     if (trials < 1 || !(scale > 0))
@@ -641,6 +700,15 @@ int main(int argc, char **argv)
         printf("note: only one CPU available; no -2cpu tests\n");
 
     for (int i = 0; i < NTESTS; i++) {
+        on[i] = !tests[i].needs_two_cpus || cpu_b >= 0;
+        if (only != NULL) {
+            size_t len = strlen(tests[i].name);
+            const char *hit = only;
+            while ((hit = strstr(hit, tests[i].name)) != NULL &&
+                   !((hit == only || hit[-1] == ',') && (hit[len] == ',' || hit[len] == '\0')))
+                hit++;
+            on[i] = on[i] && hit != NULL;
+        }
         n[i] = (long)(tests[i].n * scale);
         if (n[i] < 1)
             n[i] = 1;
@@ -651,23 +719,33 @@ int main(int argc, char **argv)
     /* warm-up: thread stacks in the cache, code paths, page faults */
     for (int i = 0; i < NTESTS; i++)
         for (int k = 0; k < nf; k++)
-            if (!tests[i].needs_two_cpus || cpu_b >= 0)
+            if (on[i])
                 tests[i].run(&fam[k], n[i] / 10 + 1);
 
     for (int t = 0; t < trials; t++)
         for (int i = 0; i < NTESTS; i++) {
-            if (tests[i].needs_two_cpus && cpu_b < 0)
+            if (!on[i])
                 continue;
-            for (int j = 0; j < nf; j++) {
-                int k = (t + j) % nf;
-                val[i][k][t] = tests[i].run(&fam[k], n[i]);
+            /* A short unmeasured run of the same test first, by the family
+             * that goes second: otherwise the first measured run follows a
+             * different test and pays for it (up to 5% in create+join). */
+            tests[i].run(&fam[(t + nf - 1) % nf], n[i] / 10 + 1);
+            /* Each family SLICES times, with 1/SLICES of the iterations, in
+             * the order A B B A A B B A (B A A B B A A B in the next trial):
+             * finer interleaving, and a drift of the machine's speed within
+             * the trial cancels out. */
+            for (int k = 0; k < nf; k++)
+                val[i][k][t] = 0;
+            for (int j = 0; j < SLICES * nf; j++) {
+                int k = nf == 1 ? 0 : (t + ((j + 1) >> 1)) & 1;
+                val[i][k][t] += tests[i].run(&fam[k], (n[i] + SLICES - 1) / SLICES) / SLICES;
             }
         }
 
     printf("median over %d trials; ratio = median of per-trial libc/glibc:\n", trials);
     printf("  %-20s %-14s %10s %10s %10s\n", "test", "unit", "libc", "glibc", "libc/glibc");
     for (int i = 0; i < NTESTS; i++) {
-        if (tests[i].needs_two_cpus && cpu_b < 0)
+        if (!on[i])
             continue;
         printf("  %-20s %-14s %10.1f", tests[i].name, tests[i].unit, median(val[i][0], trials));
         if (nf == 2) {
@@ -680,15 +758,32 @@ int main(int argc, char **argv)
             printf(" %10s %10s\n", "-", "-");
     }
 
-    printf("broadcast wake pattern (64 waiters; main keeps the mutex 20 ms after the broadcast;\n"
-           "  3 rounds; waiters in a futex wait on the mutex / on the condvar / elsewhere):\n");
-    for (int k = 0; k < nf; k++) {
-        int pattern[3][3];
-        run_broadcast(&fam[k], 0, pattern);
-        printf("  %-6s", fam[k].name);
-        for (int r = 0; r < 3; r++)
-            printf("  %2d/%2d/%2d", pattern[r][0], pattern[r][1], pattern[r][2]);
-        printf("\n");
+    for (int i = 0; i < NTESTS; i++) {
+        if (tests[i].run != t_bcast || !on[i])
+            continue;
+        printf("broadcast wake pattern, 3 rounds (64 waiters; main keeps the mutex 20 ms after the\n"
+               "  broadcast): waiters in a futex wait on the mutex / on the condvar / on another\n"
+               "  word / not in a futex wait\n");
+        for (int k = 0; k < nf; k++) {
+            int pattern[3][4];
+            run_broadcast(&fam[k], 0, pattern);
+            printf("  wake-pattern %-6s", fam[k].name);
+            for (int r = 0; r < 3; r++)
+                printf("  %d/%d/%d/%d", pattern[r][0], pattern[r][1], pattern[r][2], pattern[r][3]);
+            printf("\n");
+        }
+    }
+    if (verbose) {
+        printf("per trial (libc/glibc; * = libc went first):\n");
+        for (int i = 0; i < NTESTS; i++) {
+            if (!on[i])
+                continue;
+            printf("  %s:", tests[i].name);
+            for (int t = 0; t < trials; t++)
+                printf(" %s%.0f/%.0f", nf == 2 && t % 2 == 0 ? "*" : "", val[i][0][t],
+                       nf == 2 ? val[i][1][t] : 0.0);
+            printf("\n");
+        }
     }
     printf("total %.1f s\n", (now_ns() - t_start) / 1e9);
     return 0;

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# bench/run.sh: builds ptcancel (x86_64 and i386) and the two benchmark programs, runs them
-# under ptcancel and under glibc alone, and prints a summary of medians.
+# bench/run.sh: builds ptcancel (x86_64 and i386) and the three benchmark programs, runs them
+# under ptcancel and under glibc alone (bench_waits also under musl, when musl-gcc is there),
+# and prints a summary of medians.
 #
 # This is a benchmark, not a test: it never judges timings by its exit status. It exits
 # non-zero only if something could not be built or a program failed to run.
 #
-#   bench/run.sh                        # about 2 minutes on a 2-core VM
+#   bench/run.sh                        # about 3 minutes on a 2-core VM
 #
 # Knobs (environment variables):
 #   REPEAT=3              how many times each configuration runs (interleaved); the summary
@@ -15,6 +16,9 @@
 #   LAT_ROUNDS=2000       bench_cancel_latency rounds
 #   LAT_PASSES=3          bench_cancel_latency runs per configuration in each repetition (it
 #                         is quick, and its run-to-run noise is larger than its in-run noise)
+#   WAITS_ARGS="11 0.5"   bench_waits arguments (trials, scale of the iteration counts); each
+#                         run takes about 6 s
+#   BENCH_WAITS=0         skip bench_waits
 #   BENCH_STATIC=1        also run the programs with libptcancel.a linked in statically
 #   BENCH_OUT=target/bench   where the binaries and the raw outputs go
 set -euo pipefail
@@ -26,6 +30,8 @@ READ_ARGS64=${READ_ARGS64:-"31 200000"}
 READ_ARGS32=${READ_ARGS32:-"31 50000"}
 LAT_ROUNDS=${LAT_ROUNDS:-2000}
 LAT_PASSES=${LAT_PASSES:-3}
+WAITS_ARGS=${WAITS_ARGS:-"11 0.5"}
+BENCH_WAITS=${BENCH_WAITS:-1}
 BENCH_STATIC=${BENCH_STATIC:-0}
 OUT=${BENCH_OUT:-target/bench}
 case $OUT in /*) ;; *) OUT=$ROOT/$OUT ;; esac
@@ -53,7 +59,7 @@ if command -v rustup >/dev/null && ! rustup target list --installed | grep -x "$
     die "Rust target $I686 missing: rustup target add $I686"
 fi
 mkdir -p "$BIN" "$RES"
-rm -f "$RES"/read.*.txt "$RES"/lat.*.txt # a previous run's outputs would be summarised too
+rm -f "$RES"/read.*.txt "$RES"/lat.*.txt "$RES"/waits.*.txt # a previous run's outputs would be summarised too
 echo 'int main(void){return 0;}' >"$BIN/m32check.c"
 gcc -m32 "$BIN/m32check.c" -o "$BIN/m32check" 2>/dev/null ||
     die "gcc -m32 cannot link (install gcc-multilib)"
@@ -73,6 +79,14 @@ gcc "${CFLAGS[@]}" bench/bench_read.c -o "$BIN/bench_read64" -ldl
 gcc "${CFLAGS[@]}" bench/bench_cancel_latency.c -o "$BIN/bench_cancel_latency64" -ldl
 gcc -m32 "${CFLAGS[@]}" bench/bench_read.c -o "$BIN/bench_read32" -ldl
 gcc -m32 "${CFLAGS[@]}" bench/bench_cancel_latency.c -o "$BIN/bench_cancel_latency32" -ldl
+gcc "${CFLAGS[@]}" bench/bench_waits.c -o "$BIN/bench_waits64" -ldl
+gcc -m32 "${CFLAGS[@]}" bench/bench_waits.c -o "$BIN/bench_waits32" -ldl
+# musl, for reference (bench_waits only): its own condvars, semaphores and join, no glibc variant
+WAITS_MUSL=0
+if [ "$BENCH_WAITS" = 1 ] && command -v musl-gcc >/dev/null &&
+    musl-gcc -static "${CFLAGS[@]}" bench/bench_waits.c -o "$BIN/bench_waits64_musl" 2>/dev/null; then
+    WAITS_MUSL=1
+fi
 # The stand-in vDSO for kernel-helpers mode (its __kernel_vsyscall uses int $0x80).
 gcc -m32 -shared -fPIC -O2 -nostdlib -Wl,--version-script=tests/vdso/fake_vdso.map \
     tests/vdso/fake_vdso.c -o "$BIN/fake_vdso.so"
@@ -81,6 +95,8 @@ if [ "$BENCH_STATIC" = 1 ]; then
     gcc "${CFLAGS[@]}" bench/bench_cancel_latency.c "$STATIC64" -o "$BIN/bench_cancel_latency64_static" -ldl
     gcc -m32 "${CFLAGS[@]}" bench/bench_read.c "$STATIC32" -o "$BIN/bench_read32_static" -ldl
     gcc -m32 "${CFLAGS[@]}" bench/bench_cancel_latency.c "$STATIC32" -o "$BIN/bench_cancel_latency32_static" -ldl
+    gcc "${CFLAGS[@]}" bench/bench_waits.c "$STATIC64" -o "$BIN/bench_waits64_static" -ldl
+    gcc -m32 "${CFLAGS[@]}" bench/bench_waits.c "$STATIC32" -o "$BIN/bench_waits32_static" -ldl
 fi
 sha() { sha256sum "$1" | cut -c1-12; }
 SHAS="x86_64 $(sha "$LIB64"), i386 $(sha "$LIB32")"
@@ -103,6 +119,12 @@ LAT_CONFIGS=(
     "i386 ptcancel emulated-helpers|bench_cancel_latency32 $LAT_ROUNDS|emulated-helpers|LD_PRELOAD=$LIB32 PTCANCEL_I386_MODE=emulated-helpers"
     "i386 glibc alone|bench_cancel_latency32 $LAT_ROUNDS|-|"
 )
+WAITS_CONFIGS=(
+    "x86_64 ptcancel (LD_PRELOAD)|bench_waits64 $WAITS_ARGS|syscall|LD_PRELOAD=$LIB64"
+    "x86_64 glibc alone|bench_waits64 $WAITS_ARGS|-|"
+    "i386 ptcancel emulated-helpers|bench_waits32 $WAITS_ARGS|emulated-helpers|LD_PRELOAD=$LIB32 PTCANCEL_I386_MODE=emulated-helpers"
+    "i386 glibc alone|bench_waits32 $WAITS_ARGS|-|"
+)
 if [ "$BENCH_STATIC" = 1 ]; then
     READ_CONFIGS+=(
         "x86_64 ptcancel (static link)|bench_read64_static $READ_ARGS64|syscall|"
@@ -112,7 +134,13 @@ if [ "$BENCH_STATIC" = 1 ]; then
         "x86_64 ptcancel (static link)|bench_cancel_latency64_static $LAT_ROUNDS|syscall|"
         "i386 ptcancel (static link, auto mode)|bench_cancel_latency32_static $LAT_ROUNDS|emulated-helpers|"
     )
+    WAITS_CONFIGS+=(
+        "x86_64 ptcancel (static link)|bench_waits64_static $WAITS_ARGS|syscall|"
+        "i386 ptcancel (static link, auto mode)|bench_waits32_static $WAITS_ARGS|emulated-helpers|"
+    )
 fi
+[ "$WAITS_MUSL" = 1 ] && WAITS_CONFIGS+=("x86_64 musl (static)|bench_waits64_musl $WAITS_ARGS|-|")
+[ "$BENCH_WAITS" = 1 ] || WAITS_CONFIGS=()
 
 slug() { printf '%s' "$1" | tr -c 'A-Za-z0-9_\n' '_' | tr -s '_'; }
 
@@ -134,7 +162,18 @@ run() {
     got=$(mode_of "$file")
     local warn=""
     [ "$got" = "$mode" ] || warn="  WARNING: expected mode $mode, ran $got"
-    if [ "$kind" = read ]; then
+    if [ "$kind" = waits ]; then
+        # libc/glibc per test ("a/b": 1cpu/2cpu); a note when nothing is interposed under ptcancel
+        awk -v n="$name" -v w="$warn" -v m="$mode" '
+            /^the program.s functions/ && /none:/ && m != "-" { w = w "  NOTE: nothing interposed (libc = glibc)" }
+            /^  [a-z0-9+-]+ +[a-z\/-]+ +[0-9.]+ / {
+                t = $1; sub(/-pingpong/, "", t); sub(/-64$/, "", t)
+                if (t ~ /-[12]cpu$/) { sub(/-[12]cpu$/, "", t); sep = "/" } else sep = ""
+                if (!(t in v)) { order[++nt] = t; v[t] = $5 } else v[t] = v[t] sep $5 }
+            END { for (i = 1; i <= nt; i++) r = r sprintf(" %s %s", order[i], v[order[i]])
+                  if (r ~ /^( [a-z+-]+ [-\/]+)*$/) r = " (no glibc variant)"
+                  printf "   %-44s libc/glibc (1cpu/2cpu):%s%s\n", n, r, w }' "$file"
+    elif [ "$kind" = read ]; then
         awk -v n="$name" -v w="$warn" '
             $NF == "ns" { ns = ns sprintf("  %s %s", $1, $2) }
             $2 == "/" && $1 == "libc-read" && ($3 == "stub" || $3 == "stub-vdso") { r = $4 }
@@ -154,6 +193,10 @@ for rep in $(seq 1 "$REPEAT"); do
     for pass in $(seq 1 "$LAT_PASSES"); do
         for cfg in "${LAT_CONFIGS[@]}"; do run lat "$cfg" "$rep.$pass"; done
     done
+    if [ ${#WAITS_CONFIGS[@]} -gt 0 ]; then
+        say "== repetition $rep/$REPEAT: bench_waits (the program's condvars/semaphores/join vs glibc's, one process)"
+        for cfg in "${WAITS_CONFIGS[@]}"; do run waits "$cfg" "$rep"; done
+    fi
 done
 say "   ran in $((SECONDS - T1)) s; raw outputs in ${RES#"$ROOT"/}/"
 
@@ -171,6 +214,19 @@ get() {
             /^cancel -> join/ && k == "median" { print $(NF-6) }
             /^cancel -> join/ && k == "p90" { print $(NF-3) }' "$f"
     done | sort -g | awk -v fmt="$(case $key in */*) echo %.3f ;; *) echo %.1f ;; esac)" '
+        { v[NR] = $1 }
+        END { if (NR == 0) print "n/a";
+              else printf fmt "\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# getw NAME TEST FIELD: bench_waits' median over the repetitions of a test's libc (3), glibc
+# (4) or libc/glibc (5) column, or "n/a".
+getw() {
+    local name=$1 test=$2 field=$3 slugged
+    slugged=$(slug "$name")
+    for f in "$RES/waits.$slugged".*.txt; do
+        [ -e "$f" ] || continue
+        awk -v t="$test" -v k="$field" '$1 == t && $k ~ /^[0-9.]+$/ { print $k }' "$f"
+    done | sort -g | awk -v fmt="$([ "$field" = 5 ] && echo %.3f || echo %.1f)" '
         { v[NR] = $1 }
         END { if (NR == 0) print "n/a";
               else printf fmt "\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
@@ -211,6 +267,29 @@ for cfg in "${LAT_CONFIGS[@]}"; do
     IFS='|' read -r name _ _ _ <<<"$cfg"
     printf '  %-44s %9s %9s\n' "$name" "$(get lat "$name" median)" "$(get lat "$name" p90)"
 done
+
+if [ ${#WAITS_CONFIGS[@]} -gt 0 ]; then
+    say ""
+    say "bench_waits: the program's pthread_cond_*/sem_*/pthread_join (libc; ptcancel's when it"
+    say "  interposes them) against glibc's own in the same process (musl: its own, no glibc column);"
+    say "  medians over the repetitions; libc/glibc is the median of per-trial ratios, and under"
+    say "  glibc alone it is the noise floor. wake-pattern (first repetition): after a broadcast to"
+    say "  64 waiters, with the mutex held, how many wait on the mutex/condvar/another word/no futex"
+    printf '  %-44s %-20s %-14s %9s %9s %10s\n' configuration test unit libc glibc libc/glibc
+    for cfg in "${WAITS_CONFIGS[@]}"; do
+        IFS='|' read -r name _ _ _ <<<"$cfg"
+        first=$RES/waits.$(slug "$name").1.txt
+        [ -e "$first" ] || continue
+        label=$name
+        while read -r test unit; do
+            printf '  %-44s %-20s %-14s %9s %9s %10s\n' "$label" "$test" "$unit" \
+                "$(getw "$name" "$test" 3)" "$(getw "$name" "$test" 4)" "$(getw "$name" "$test" 5)"
+            label=""
+        done < <(awk '/^  [a-z0-9+-]+ +[a-z\/-]+ +[0-9.]+ / { print $1, $2 }' "$first")
+        awk '/^  wake-pattern/ { printf "  %-44s %s %s\n", "", $1, substr($0, index($0, $2)) }' "$first"
+        grep -h '^the program.s functions' "$first" | grep -v 'none:' | sed 's/^/  /' || true
+    done
+fi
 
 x64_stub=$(get read "x86_64 ptcancel (LD_PRELOAD)" libc-read/stub)
 x64_glibc_stub=$(get read "x86_64 glibc alone" libc-read/stub)

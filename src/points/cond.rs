@@ -233,6 +233,10 @@ unsafe fn wait(
 /// `seq` wins over a timeout or a cancel that raced with it: the wake-up is never lost.
 fn sleep(c: &Cond, note: u32, deadline: Option<&Deadline>) -> Outcome {
     loop {
+        // Signalled already (typically while the mutex was being handed over): no syscall.
+        if c.seq.load(SeqCst) != note {
+            return Outcome::Signalled;
+        }
         let wake = futex::wait(&c.seq, note, c.scope(), deadline, note_bit(note));
         if c.seq.load(SeqCst) != note {
             return Outcome::Signalled;
