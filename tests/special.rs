@@ -145,6 +145,42 @@ fn no_signal_32_leaks_into_children_or_exec() {
     check_ptcancel_builds("tests/special/sig32_leak.c", &[], &[]);
 }
 
+/// Under valgrind (which ignores a handler's signal-mask edits), cancelling threads blocked in
+/// poll() and nanosleep() acts once and does not livelock. Skipped, with a note, without
+/// valgrind (`apt-get install valgrind`; the test set-up installs it).
+#[test]
+fn cancels_under_valgrind() {
+    if std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("NOTE: valgrind is not installed (apt-get install valgrind): test skipped");
+        return;
+    }
+    // x86_64 only: valgrind cannot start 32-bit programs without i386 glibc debug symbols.
+    for arch in arches().into_iter().filter(|&a| a == Arch::X86_64) {
+        let build = Build::new(arch, Link::Preload);
+        let exe = compile("tests/special/valgrind_poll.c", build, &[]);
+        let lib = library(arch).shared.to_string_lossy().into_owned();
+        let out = std::process::Command::new("timeout")
+            .args(["300", "valgrind", "-q", "--error-exitcode=99"])
+            .arg(&exe)
+            .env("LD_PRELOAD", &lib)
+            .output()
+            .expect("run valgrind");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success()
+                && stdout.contains("poll: canceled")
+                && stdout.contains("nanosleep: canceled"),
+            "{arch:?} under valgrind: {:?}\n{stdout}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 /// A dlopen'ed copy refuses (ENOTSUP and a message) and leaves glibc's cancellation working.
 #[test]
 fn dlopen_copy_refuses() {
