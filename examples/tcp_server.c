@@ -165,15 +165,18 @@ int main(int argc, char **argv)
             if (pthread_create(&workers[i].thread, NULL, serve, &workers[i]) != 0)
                 die("pthread_create");
         }
-        for (int i = 0; i < n; i++) {
-            clients[i] = socket(AF_INET, SOCK_STREAM, 0);
-            if (clients[i] < 0 || connect(clients[i], (struct sockaddr *)&addr, sizeof addr) != 0)
-                die("connect");
-            made++;
-        }
-        for (int chunk = 0; chunk < 3; chunk++) {
+        /* Clients arrive one by one, and each connected one sends a piece of
+         * its request at every step. */
+        for (int step = 0; step <= n; step++) {
             random_pause();
-            for (int i = 0; i < n; i++) {
+            if (step < n) {
+                clients[step] = socket(AF_INET, SOCK_STREAM, 0);
+                if (clients[step] < 0 ||
+                    connect(clients[step], (struct sockaddr *)&addr, sizeof addr) != 0)
+                    die("connect");
+                made++;
+            }
+            for (int i = 0; i < n && i <= step; i++) {
                 ssize_t k = write(clients[i], "GET /index.html HTTP/1.0\r\n\r\n", 1 + rand() % 28);
                 if (k > 0)
                     sent += k;
