@@ -78,6 +78,25 @@ fn make_ok(args: &[&str]) -> Output {
 
 /// A fresh `make install PREFIX=…` (no DESTDIR) with the given ARCHES, made once per test binary.
 fn install(name: &str, archs: &str) -> PathBuf {
+    if archs.contains("i386") {
+        let sysroot = Command::new("rustc")
+            .args(["--print", "sysroot"])
+            .output()
+            .map(|o| text(&o.stdout).trim().to_owned())
+            .unwrap_or_default();
+        let target = "i686-unknown-linux-gnu";
+        if !Path::new(&sysroot)
+            .join("lib/rustlib")
+            .join(target)
+            .exists()
+        {
+            missing_tool(
+                &format!("the Rust target {target}"),
+                target,
+                &format!("rustup target add {target}"),
+            );
+        }
+    }
     let prefix = scratch().join(name);
     let _ = std::fs::remove_dir_all(&prefix);
     let prefix_arg = format!("PREFIX={}", prefix.display());

@@ -179,7 +179,14 @@ fn header_is_current() {
     }
     // Another cbindgen version may lay the header out differently: insist on the one it
     // was generated with.
-    let version = Command::new("cbindgen").arg("--version").output();
+    // tests/setup.sh installs it into target/tools when PATH has no cbindgen 0.29.0.
+    let local = root().join("target/tools/bin/cbindgen");
+    let cbindgen = if local.exists() {
+        local
+    } else {
+        "cbindgen".into()
+    };
+    let version = Command::new(&cbindgen).arg("--version").output();
     if !version.is_ok_and(|v| String::from_utf8_lossy(&v.stdout).trim() == "cbindgen 0.29.0") {
         harness::missing_tool(
             "cbindgen 0.29.0",
@@ -188,7 +195,7 @@ fn header_is_current() {
         );
     }
     let fresh = root().join("target").join("ctests-ptcancel.h");
-    let out = Command::new("cbindgen")
+    let out = Command::new(&cbindgen)
         .current_dir(root())
         .args(["--quiet", "--config", "cbindgen.toml", "--output"])
         .arg(&fresh)
