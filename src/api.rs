@@ -21,8 +21,14 @@ const _: () = assert!(PTHREAD_CANCEL_MASKED == MASKED as c_int);
 ///
 /// # Safety
 /// `thread` must be a thread of this process that has not been joined or detached-and-exited.
+#[unsafe(naked)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pthread_cancel(thread: libc::pthread_t) -> c_int {
+    crate::arch::entry_to!(cancel)
+}
+
+/// [`pthread_cancel`] itself (the exported name is a naked entry: arch::entry_to).
+unsafe extern "C" fn cancel(thread: libc::pthread_t) -> c_int {
     if let Err(err) = load_check::interposes() {
         return err;
     }
@@ -62,8 +68,14 @@ pub unsafe extern "C" fn pthread_cancel(thread: libc::pthread_t) -> c_int {
 ///
 /// # Safety
 /// `old` must be NULL or valid for writing an int.
+#[unsafe(naked)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pthread_setcancelstate(new_state: c_int, old: *mut c_int) -> c_int {
+    crate::arch::entry_to!(set_state)
+}
+
+/// [`pthread_setcancelstate`] itself (the exported name is a naked entry: arch::entry_to).
+unsafe extern "C" fn set_state(new_state: c_int, old: *mut c_int) -> c_int {
     if !(0..=MASKED as c_int).contains(&new_state) {
         return libc::EINVAL;
     }
@@ -93,8 +105,14 @@ pub unsafe extern "C" fn pthread_setcancelstate(new_state: c_int, old: *mut c_in
 ///
 /// # Safety
 /// `old` must be NULL or valid for writing an int.
+#[unsafe(naked)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pthread_setcanceltype(new_type: c_int, old: *mut c_int) -> c_int {
+    crate::arch::entry_to!(set_type)
+}
+
+/// [`pthread_setcanceltype`] itself (the exported name is a naked entry: arch::entry_to).
+unsafe extern "C" fn set_type(new_type: c_int, old: *mut c_int) -> c_int {
     if !(0..=ASYNCHRONOUS as c_int).contains(&new_type) {
         return libc::EINVAL;
     }
@@ -104,14 +122,20 @@ pub unsafe extern "C" fn pthread_setcanceltype(new_type: c_int, old: *mut c_int)
         *old = previous as c_int;
     }
     if new_type == ASYNCHRONOUS as c_int {
-        pthread_testcancel();
+        testcancel();
     }
     0
 }
 
 /// Acts on a pending cancel if cancellation is enabled (not under MASKED or DISABLE).
+#[unsafe(naked)]
 #[unsafe(no_mangle)]
 pub extern "C" fn pthread_testcancel() {
+    crate::arch::entry_to!(testcancel)
+}
+
+/// [`pthread_testcancel`] itself (the exported name is a naked entry: arch::entry_to).
+pub(crate) extern "C" fn testcancel() {
     let me = state::current();
     if me.pending() && me.state() == ENABLE {
         syscall_cp::exit(me);
@@ -160,7 +184,7 @@ extern "C" fn unregister_cancel_restore(buf: *mut c_void) {
     };
     if saved == ASYNCHRONOUS as c_int {
         // SAFETY: a NULL old pointer is allowed.
-        unsafe { pthread_setcanceltype(saved, core::ptr::null_mut()) };
+        unsafe { set_type(saved, core::ptr::null_mut()) };
     }
 }
 arch::export_cleanup_fct!(__pthread_unregister_cancel_restore => unregister_cancel_restore);

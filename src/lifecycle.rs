@@ -67,44 +67,48 @@ unsafe fn create(
     err
 }
 
-/// # Safety
-/// As for `pthread_create`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn pthread_create(
-    thread: *mut libc::pthread_t,
-    attr: *const libc::pthread_attr_t,
-    start: StartRoutine,
-    arg: *mut c_void,
-) -> c_int {
-    // SAFETY: the caller's contract.
-    unsafe { create(thread, attr, Start::Posix(start), arg) }
+crate::arch::export! {
+    /// # Safety
+    /// As for `pthread_create`.
+    pub unsafe extern "C" fn pthread_create(
+        thread: *mut libc::pthread_t,
+        attr: *const libc::pthread_attr_t,
+        start: StartRoutine,
+        arg: *mut c_void,
+    ) -> c_int {
+        // SAFETY: the caller's contract.
+        unsafe { create(thread, attr, Start::Posix(start), arg) }
+    }
 }
 
-/// C11 `thrd_create`: glibc's result codes (thrd_success, thrd_nomem for ENOMEM, thrd_error).
-///
-/// # Safety
-/// As for `thrd_create`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn thrd_create(
-    thread: *mut libc::pthread_t,
-    start: C11Start,
-    arg: *mut c_void,
-) -> c_int {
-    // SAFETY: the caller's contract.
-    let err = unsafe { create(thread, core::ptr::null(), Start::C11(start), arg) };
-    crate::points::thrd_result(err)
+crate::arch::export! {
+    /// C11 `thrd_create`: glibc's result codes (thrd_success, thrd_nomem for ENOMEM, thrd_error).
+    ///
+    /// # Safety
+    /// As for `thrd_create`.
+    pub unsafe extern "C" fn thrd_create(
+        thread: *mut libc::pthread_t,
+        start: C11Start,
+        arg: *mut c_void,
+    ) -> c_int {
+        // SAFETY: the caller's contract.
+        let err = unsafe { create(thread, core::ptr::null(), Start::C11(start), arg) };
+        crate::points::thrd_result(err)
+    }
 }
 
-/// Terminates the calling thread: from here on no cancel acts in it.
-#[unsafe(no_mangle)]
-pub extern "C" fn pthread_exit(value: *mut c_void) -> ! {
-    exit_thread(value)
+crate::arch::export! {
+    /// Terminates the calling thread: from here on no cancel acts in it.
+    pub extern "C" fn pthread_exit(value: *mut c_void) -> ! {
+        exit_thread(value)
+    }
 }
 
-/// C11 `thrd_exit`.
-#[unsafe(no_mangle)]
-pub extern "C" fn thrd_exit(result: c_int) -> ! {
-    exit_thread(result as isize as *mut c_void)
+crate::arch::export! {
+    /// C11 `thrd_exit`.
+    pub extern "C" fn thrd_exit(result: c_int) -> ! {
+        exit_thread(result as isize as *mut c_void)
+    }
 }
 
 /// Marks the thread exiting and calls glibc's `pthread_exit`. Async-signal-safe once

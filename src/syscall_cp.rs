@@ -149,7 +149,7 @@ impl Hold {
     pub fn end(self) {
         self.restore();
         if self.kind == state::ASYNCHRONOUS {
-            crate::api::pthread_testcancel();
+            crate::api::testcancel();
         }
     }
 

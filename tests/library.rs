@@ -303,7 +303,7 @@ impl Disassembly {
     }
 
     /// What calling `name` does: the set-up instructions before its first jump, and where the
-    /// jumps lead (the first address that is not a jump).
+    /// jumps (and i386's realigning entries) lead: the first address that is neither.
     fn behaviour(&self, name: &str) -> (Vec<String>, u64) {
         let mut pc = *self
             .symbols
@@ -316,6 +316,18 @@ impl Disassembly {
                 match u64::from_str_radix(target.split_whitespace().next().unwrap_or(""), 16) {
                     Ok(target) => pc = target,
                     Err(_) => return (setup, address), // an indirect jump: stop here
+                }
+            } else if instruction.starts_with("push") && instruction.contains("%ebp") {
+                // i386's realigning entries: push %ebp ... call TARGET ... leave; ret.
+                let call = self
+                    .at
+                    .range(address..)
+                    .take(32)
+                    .find_map(|(_, i)| i.strip_prefix("call").map(str::trim));
+                match call.and_then(|t| u64::from_str_radix(t.split_whitespace().next()?, 16).ok())
+                {
+                    Some(target) => pc = target,
+                    None => return (setup, address),
                 }
             } else if instruction.starts_with("mov") || instruction.starts_with("xor") {
                 setup.push(instruction.split('#').next().unwrap().trim().to_owned());

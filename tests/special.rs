@@ -181,6 +181,13 @@ fn cancels_under_valgrind() {
     }
 }
 
+/// i386 callers with a 4-byte aligned stack (tcc, -mpreferred-stack-boundary=2, asm) work:
+/// every kind of entry is called 4, 8 and 12 bytes off a 16-byte boundary.
+#[test]
+fn misaligned_i386_callers_work() {
+    check_ptcancel_builds("tests/special/stack_align.c", &[], &[]);
+}
+
 /// A dlopen'ed copy refuses (ENOTSUP and a message) and leaves glibc's cancellation working.
 #[test]
 fn dlopen_copy_refuses() {

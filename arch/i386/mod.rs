@@ -187,6 +187,85 @@ macro_rules! fast_point {
 }
 pub(crate) use fast_point;
 
+/// The body of a naked entry that calls `$target` (an `extern "C"` function) on a 16-byte
+/// aligned stack with the caller's argument words copied: i386 callers may come with a 4-byte
+/// aligned stack (`-mpreferred-stack-boundary=2`, tcc, hand-written asm; glibc works with
+/// that), where rustc's i686 code assumes 16 (SSE spills with `movaps`). Eight words are
+/// copied whatever the function takes: the extra ones are the caller's frame, never read.
+macro_rules! realigning_call {
+    ($target:path) => {
+        core::arch::naked_asm!(
+            ".cfi_startproc",
+            "push ebp",
+            ".cfi_adjust_cfa_offset 4",
+            ".cfi_offset ebp, -8",
+            "mov ebp, esp",
+            ".cfi_def_cfa_register ebp",
+            "and esp, -16",
+            "sub esp, 32",
+            "mov ecx, [ebp + 8]",
+            "mov [esp], ecx",
+            "mov ecx, [ebp + 12]",
+            "mov [esp + 4], ecx",
+            "mov ecx, [ebp + 16]",
+            "mov [esp + 8], ecx",
+            "mov ecx, [ebp + 20]",
+            "mov [esp + 12], ecx",
+            "mov ecx, [ebp + 24]",
+            "mov [esp + 16], ecx",
+            "mov ecx, [ebp + 28]",
+            "mov [esp + 20], ecx",
+            "mov ecx, [ebp + 32]",
+            "mov [esp + 24], ecx",
+            "mov ecx, [ebp + 36]",
+            "mov [esp + 28], ecx",
+            "call {target}",
+            "leave",
+            ".cfi_def_cfa esp, 4",
+            ".cfi_restore ebp",
+            "ret",
+            ".cfi_endproc",
+            target = sym $target,
+        )
+    };
+}
+pub(crate) use realigning_call;
+
+/// Exports a Rust `extern "C"` function under its C name through a realigning entry (see
+/// [`realigning_call`]); the Rust function itself keeps its Rust name.
+macro_rules! export {
+    ($(#[$m:meta])* $vis:vis unsafe extern "C" fn $name:ident $($rest:tt)*) => {
+        $(#[$m])* $vis unsafe extern "C" fn $name $($rest)*
+        $crate::arch::realigned_entry!($name);
+    };
+    ($(#[$m:meta])* $vis:vis extern "C" fn $name:ident $($rest:tt)*) => {
+        $(#[$m])* $vis extern "C" fn $name $($rest)*
+        $crate::arch::realigned_entry!($name);
+    };
+}
+pub(crate) use export;
+
+macro_rules! realigned_entry {
+    ($name:ident) => {
+        const _: () = {
+            #[unsafe(naked)]
+            #[unsafe(export_name = stringify!($name))]
+            unsafe extern "C" fn entry() {
+                $crate::arch::realigning_call!($name)
+            }
+        };
+    };
+}
+pub(crate) use realigned_entry;
+
+/// The body of a naked exported function that goes on in `$target` (i386: realigning).
+macro_rules! entry_to {
+    ($target:path) => {
+        $crate::arch::realigning_call!($target)
+    };
+}
+pub(crate) use entry_to;
+
 /// Where the thunk's entry pointer lives.
 fn syscall_entry_slot() -> *mut usize {
     &raw mut ptcancel_syscall_entry
@@ -213,15 +292,21 @@ macro_rules! export_cleanup_fct {
         #[unsafe(naked)]
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn $name(buf: *mut core::ffi::c_void) {
+            // Realigned like every entry (see realigning_call); the argument is in %eax.
             core::arch::naked_asm!(
                 ".cfi_startproc",
-                "sub esp, 8", // keep the 16-byte alignment at the call
-                ".cfi_adjust_cfa_offset 8",
-                "push eax",
+                "push ebp",
                 ".cfi_adjust_cfa_offset 4",
+                ".cfi_offset ebp, -8",
+                "mov ebp, esp",
+                ".cfi_def_cfa_register ebp",
+                "and esp, -16",
+                "sub esp, 16",
+                "mov [esp], eax",
                 "call {target}",
-                "add esp, 12",
-                ".cfi_adjust_cfa_offset -12",
+                "leave",
+                ".cfi_def_cfa esp, 4",
+                ".cfi_restore ebp",
                 "ret",
                 ".cfi_endproc",
                 target = sym $target,

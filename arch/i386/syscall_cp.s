@@ -162,43 +162,54 @@ ptcancel_cp_exit:
 
 # The shared body of the exported cancellation points whose C arguments go to the kernel
 # unchanged: the entry does `mov $nr, %eax; jmp ptcancel_cp_fast`. It copies the six argument
-# words and nr into the thunk's argument order and, when the thread's state word is all zero
-# (enabled, deferred, nothing pending), calls the thunk; otherwise {slow}. Extra argument
+# words and nr into the thunk's argument order, on a 16-byte aligned frame whatever the
+# caller's alignment (i386 callers may use 4: -mpreferred-stack-boundary=2, tcc, asm; the Rust
+# functions this reaches assume 16), and, when the thread's state word is all zero (enabled,
+# deferred, nothing pending, in no syscall), calls the thunk; otherwise {slow}. Extra argument
 # words are read from the caller's frame and ignored by the kernel.
         .globl  ptcancel_cp_fast
         .hidden ptcancel_cp_fast
         .type   ptcancel_cp_fast,@function
 ptcancel_cp_fast:
         .cfi_startproc
-        pushl   %eax                    # nr
+        pushl   %ebp
         .cfi_adjust_cfa_offset 4
-        .rept   6                       # f, e, ..., a: the address is taken before each push
-        pushl   28(%esp)
-        .cfi_adjust_cfa_offset 4
+        .cfi_rel_offset %ebp, 0
+        movl    %esp, %ebp
+        .cfi_def_cfa_register %ebp
+        andl    $-16, %esp
+        subl    $32, %esp
+        movl    %eax, 24(%esp)          # nr, the 7th argument
+        .irp    k, 0, 4, 8, 12, 16, 20  # a..f
+        movl    8+\k(%ebp), %ecx
+        movl    %ecx, \k(%esp)
         .endr
-        call    ptcancel_pc_ecx         # (esp is 16-byte aligned again for the calls below)
+        call    ptcancel_pc_ecx
         addl    $_GLOBAL_OFFSET_TABLE_, %ecx
         movl    ptcancel_tls@gotntpoff(%ecx), %ecx
         cmpl    $0, %gs:(%ecx)
         jne     2f
         call    ptcancel_syscall_cp
-        addl    $28, %esp
-        .cfi_adjust_cfa_offset -28
         cmpl    $-4095, %eax            # unsigned: -4095..-1 are errors
         jae     1f
+        leave
+        .cfi_remember_state
+        .cfi_def_cfa %esp, 4
+        .cfi_restore %ebp
         ret
-1:      subl    $8, %esp
-        .cfi_adjust_cfa_offset 8
-        pushl   %eax
-        .cfi_adjust_cfa_offset 4
+        .cfi_restore_state
+1:      movl    %eax, (%esp)
         call    {fail}
-        addl    $12, %esp
-        .cfi_adjust_cfa_offset -12
+        leave
+        .cfi_remember_state
+        .cfi_def_cfa %esp, 4
+        .cfi_restore %ebp
         ret
-2:      .cfi_adjust_cfa_offset 28
-        call    {slow}
-        addl    $28, %esp
-        .cfi_adjust_cfa_offset -28
+        .cfi_restore_state
+2:      call    {slow}
+        leave
+        .cfi_def_cfa %esp, 4
+        .cfi_restore %ebp
         ret
         .cfi_endproc
         .size   ptcancel_cp_fast, .-ptcancel_cp_fast

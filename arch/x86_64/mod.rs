@@ -184,6 +184,26 @@ macro_rules! fast_point {
 }
 pub(crate) use fast_point;
 
+/// Exports a Rust `extern "C"` function under its C name (x86_64 callers keep the ABI's
+/// 16-byte stack alignment; the i386 version re-aligns).
+macro_rules! export {
+    ($(#[$m:meta])* $vis:vis unsafe extern "C" fn $name:ident $($rest:tt)*) => {
+        $(#[$m])* #[unsafe(no_mangle)] $vis unsafe extern "C" fn $name $($rest)*
+    };
+    ($(#[$m:meta])* $vis:vis extern "C" fn $name:ident $($rest:tt)*) => {
+        $(#[$m])* #[unsafe(no_mangle)] $vis extern "C" fn $name $($rest)*
+    };
+}
+pub(crate) use export;
+
+/// The body of a naked exported function that goes on in `$target`: a tail jump, no frame.
+macro_rules! entry_to {
+    ($target:path) => {
+        core::arch::naked_asm!(".cfi_startproc", "jmp {target}", ".cfi_endproc", target = sym $target)
+    };
+}
+pub(crate) use entry_to;
+
 /// Exports `$name` as one of glibc's cleanup-buffer functions (`__cleanup_fct_attribute`,
 /// plain C on x86_64) implemented by `extern "C" fn $target(*mut c_void)`.
 macro_rules! export_cleanup_fct {

@@ -24,47 +24,52 @@ pub(crate) fn thrd_result(err: c_int) -> c_int {
     }
 }
 
-/// # Safety
-/// `cond` writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn cnd_init(cond: *mut libc::pthread_cond_t) -> c_int {
-    // SAFETY: the caller's contract.
-    thrd_result(unsafe { cond::pthread_cond_init(cond, core::ptr::null()) })
+crate::arch::export! {
+    /// # Safety
+    /// `cond` writable.
+    pub unsafe extern "C" fn cnd_init(cond: *mut libc::pthread_cond_t) -> c_int {
+        // SAFETY: the caller's contract.
+        thrd_result(unsafe { cond::pthread_cond_init(cond, core::ptr::null()) })
+    }
 }
 
-/// # Safety
-/// `cond` a live condvar.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn cnd_destroy(cond: *mut libc::pthread_cond_t) {
-    // SAFETY: the caller's contract.
-    unsafe { cond::pthread_cond_destroy(cond) };
+crate::arch::export! {
+    /// # Safety
+    /// `cond` a live condvar.
+    pub unsafe extern "C" fn cnd_destroy(cond: *mut libc::pthread_cond_t) {
+        // SAFETY: the caller's contract.
+        unsafe { cond::pthread_cond_destroy(cond) };
+    }
 }
 
-/// # Safety
-/// `cond` a live condvar.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn cnd_signal(cond: *mut libc::pthread_cond_t) -> c_int {
-    // SAFETY: the caller's contract.
-    thrd_result(unsafe { cond::pthread_cond_signal(cond) })
+crate::arch::export! {
+    /// # Safety
+    /// `cond` a live condvar.
+    pub unsafe extern "C" fn cnd_signal(cond: *mut libc::pthread_cond_t) -> c_int {
+        // SAFETY: the caller's contract.
+        thrd_result(unsafe { cond::pthread_cond_signal(cond) })
+    }
 }
 
-/// # Safety
-/// `cond` a live condvar.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn cnd_broadcast(cond: *mut libc::pthread_cond_t) -> c_int {
-    // SAFETY: the caller's contract.
-    thrd_result(unsafe { cond::pthread_cond_broadcast(cond) })
+crate::arch::export! {
+    /// # Safety
+    /// `cond` a live condvar.
+    pub unsafe extern "C" fn cnd_broadcast(cond: *mut libc::pthread_cond_t) -> c_int {
+        // SAFETY: the caller's contract.
+        thrd_result(unsafe { cond::pthread_cond_broadcast(cond) })
+    }
 }
 
-/// # Safety
-/// `cond` and `mutex` live, the mutex locked by the caller.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn cnd_wait(
-    cond: *mut libc::pthread_cond_t,
-    mutex: *mut libc::pthread_mutex_t,
-) -> c_int {
-    // SAFETY: the caller's contract.
-    thrd_result(unsafe { cond::pthread_cond_wait(cond, mutex) })
+crate::arch::export! {
+    /// # Safety
+    /// `cond` and `mutex` live, the mutex locked by the caller.
+    pub unsafe extern "C" fn cnd_wait(
+        cond: *mut libc::pthread_cond_t,
+        mutex: *mut libc::pthread_mutex_t,
+    ) -> c_int {
+        // SAFETY: the caller's contract.
+        thrd_result(unsafe { cond::pthread_cond_wait(cond, mutex) })
+    }
 }
 
 /// # Safety
@@ -78,16 +83,17 @@ unsafe fn cnd_timed<T: AbsTime>(
     thrd_result(unsafe { cond::timed_wait(cond, mutex, None, timeout) })
 }
 
-/// # Safety
-/// As for [`cnd_wait`]; `timeout` readable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn cnd_timedwait(
-    cond: *mut libc::pthread_cond_t,
-    mutex: *mut libc::pthread_mutex_t,
-    timeout: *const libc::timespec,
-) -> c_int {
-    // SAFETY: the caller's contract.
-    unsafe { cnd_timed(cond, mutex, timeout) }
+crate::arch::export! {
+    /// # Safety
+    /// As for [`cnd_wait`]; `timeout` readable.
+    pub unsafe extern "C" fn cnd_timedwait(
+        cond: *mut libc::pthread_cond_t,
+        mutex: *mut libc::pthread_mutex_t,
+        timeout: *const libc::timespec,
+    ) -> c_int {
+        // SAFETY: the caller's contract.
+        unsafe { cnd_timed(cond, mutex, timeout) }
+    }
 }
 
 /// glibc's results: 0 when slept, -1 when interrupted by a signal, -2 on another error.
@@ -99,21 +105,22 @@ fn sleep_result(err: c_int) -> c_int {
     }
 }
 
-/// C11 `thrd_sleep`: a cancellable relative `clock_nanosleep` on CLOCK_REALTIME.
-///
-/// # Safety
-/// `duration` readable, `remaining` NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn thrd_sleep(
-    duration: *const libc::timespec,
-    remaining: *mut libc::timespec,
-) -> c_int {
-    sleep_result(super::time::clock_nanosleep(
-        libc::CLOCK_REALTIME,
-        0,
-        duration,
-        remaining,
-    ))
+crate::arch::export! {
+    /// C11 `thrd_sleep`: a cancellable relative `clock_nanosleep` on CLOCK_REALTIME.
+    ///
+    /// # Safety
+    /// `duration` readable, `remaining` NULL or writable.
+    pub unsafe extern "C" fn thrd_sleep(
+        duration: *const libc::timespec,
+        remaining: *mut libc::timespec,
+    ) -> c_int {
+        sleep_result(super::time::clock_nanosleep(
+            libc::CLOCK_REALTIME,
+            0,
+            duration,
+            remaining,
+        ))
+    }
 }
 
 #[cfg(target_arch = "x86")]
@@ -121,30 +128,32 @@ mod time64 {
     use super::*;
     use crate::points::Timespec64;
 
-    /// # Safety
-    /// As for [`cnd_timedwait`].
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn __cnd_timedwait64(
-        cond: *mut libc::pthread_cond_t,
-        mutex: *mut libc::pthread_mutex_t,
-        timeout: *const Timespec64,
-    ) -> c_int {
-        // SAFETY: the caller's contract.
-        unsafe { cnd_timed(cond, mutex, timeout) }
+    crate::arch::export! {
+        /// # Safety
+        /// As for [`cnd_timedwait`].
+        pub unsafe extern "C" fn __cnd_timedwait64(
+            cond: *mut libc::pthread_cond_t,
+            mutex: *mut libc::pthread_mutex_t,
+            timeout: *const Timespec64,
+        ) -> c_int {
+            // SAFETY: the caller's contract.
+            unsafe { cnd_timed(cond, mutex, timeout) }
+        }
     }
 
-    /// # Safety
-    /// As for [`thrd_sleep`].
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn __thrd_sleep64(
-        duration: *const Timespec64,
-        remaining: *mut Timespec64,
-    ) -> c_int {
-        sleep_result(crate::points::time64::__clock_nanosleep_time64(
-            libc::CLOCK_REALTIME,
-            0,
-            duration,
-            remaining,
-        ))
+    crate::arch::export! {
+        /// # Safety
+        /// As for [`thrd_sleep`].
+        pub unsafe extern "C" fn __thrd_sleep64(
+            duration: *const Timespec64,
+            remaining: *mut Timespec64,
+        ) -> c_int {
+            sleep_result(crate::points::time64::__clock_nanosleep_time64(
+                libc::CLOCK_REALTIME,
+                0,
+                duration,
+                remaining,
+            ))
+        }
     }
 }

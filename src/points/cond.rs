@@ -90,84 +90,88 @@ fn note_bit(seq: u32) -> u32 {
     1 << (seq % 32)
 }
 
-/// # Safety
-/// `cond` writable; `attr` NULL or an initialised `pthread_condattr_t`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn pthread_cond_init(
-    cond: *mut libc::pthread_cond_t,
-    attr: *const libc::pthread_condattr_t,
-) -> c_int {
-    // glibc's condattr is one int: bit 0 process-shared, bit 1 the clock (1: MONOTONIC).
-    // SAFETY: the caller's contract.
-    let flags = unsafe { attr.cast::<u32>().as_ref() }.map_or(0, |value| value & 3);
-    // SAFETY: the caller's contract.
-    unsafe {
-        cond.write_bytes(0, 1);
-        Cond::at(cond).flags.store(flags, Relaxed);
+crate::arch::export! {
+    /// # Safety
+    /// `cond` writable; `attr` NULL or an initialised `pthread_condattr_t`.
+    pub unsafe extern "C" fn pthread_cond_init(
+        cond: *mut libc::pthread_cond_t,
+        attr: *const libc::pthread_condattr_t,
+    ) -> c_int {
+        // glibc's condattr is one int: bit 0 process-shared, bit 1 the clock (1: MONOTONIC).
+        // SAFETY: the caller's contract.
+        let flags = unsafe { attr.cast::<u32>().as_ref() }.map_or(0, |value| value & 3);
+        // SAFETY: the caller's contract.
+        unsafe {
+            cond.write_bytes(0, 1);
+            Cond::at(cond).flags.store(flags, Relaxed);
+        }
+        0
     }
-    0
 }
 
-/// Waits until the waiters that were woken have left (as glibc's does); destroying a condvar
-/// that threads are still blocked on is undefined, and waits as glibc's does. Requeued
-/// waiters are all released at once so that a destroyer holding the mutex cannot deadlock.
-///
-/// # Safety
-/// `cond` must be a live condvar.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn pthread_cond_destroy(cond: *mut libc::pthread_cond_t) -> c_int {
-    // SAFETY: the caller's contract.
-    let c = unsafe { Cond::at(cond) };
-    let mut waiters = c.waiters.fetch_or(DESTROYING, SeqCst) | DESTROYING;
-    if waiters & COUNT != 0 {
-        c.chain_turns.store(0, SeqCst);
-        futex::wake(&c.chain, u32::MAX, c.scope());
-        while waiters & COUNT != 0 {
-            futex::wait_plain(&c.waiters, waiters, c.scope());
-            waiters = c.waiters.load(SeqCst);
+crate::arch::export! {
+    /// Waits until the waiters that were woken have left (as glibc's does); destroying a condvar
+    /// that threads are still blocked on is undefined, and waits as glibc's does. Requeued
+    /// waiters are all released at once so that a destroyer holding the mutex cannot deadlock.
+    ///
+    /// # Safety
+    /// `cond` must be a live condvar.
+    pub unsafe extern "C" fn pthread_cond_destroy(cond: *mut libc::pthread_cond_t) -> c_int {
+        // SAFETY: the caller's contract.
+        let c = unsafe { Cond::at(cond) };
+        let mut waiters = c.waiters.fetch_or(DESTROYING, SeqCst) | DESTROYING;
+        if waiters & COUNT != 0 {
+            c.chain_turns.store(0, SeqCst);
+            futex::wake(&c.chain, u32::MAX, c.scope());
+            while waiters & COUNT != 0 {
+                futex::wait_plain(&c.waiters, waiters, c.scope());
+                waiters = c.waiters.load(SeqCst);
+            }
         }
+        0
     }
-    0
 }
 
-/// # Safety
-/// `cond` must be a live condvar.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn pthread_cond_signal(cond: *mut libc::pthread_cond_t) -> c_int {
-    // SAFETY: the caller's contract.
-    let c = unsafe { Cond::at(cond) };
-    if c.waiters.load(SeqCst) & COUNT != 0 {
-        c.seq.fetch_add(1, SeqCst);
-        futex::wake(&c.seq, 1, c.scope());
+crate::arch::export! {
+    /// # Safety
+    /// `cond` must be a live condvar.
+    pub unsafe extern "C" fn pthread_cond_signal(cond: *mut libc::pthread_cond_t) -> c_int {
+        // SAFETY: the caller's contract.
+        let c = unsafe { Cond::at(cond) };
+        if c.waiters.load(SeqCst) & COUNT != 0 {
+            c.seq.fetch_add(1, SeqCst);
+            futex::wake(&c.seq, 1, c.scope());
+        }
+        0
     }
-    0
 }
 
-/// # Safety
-/// `cond` must be a live condvar.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn pthread_cond_broadcast(cond: *mut libc::pthread_cond_t) -> c_int {
-    // SAFETY: the caller's contract.
-    let c = unsafe { Cond::at(cond) };
-    if c.waiters.load(SeqCst) & COUNT == 0 {
-        return 0;
-    }
-    let mut seq = c.seq.fetch_add(1, SeqCst).wrapping_add(1);
-    let moved = loop {
-        match futex::requeue_all(&c.seq, seq, &c.chain, c.scope()) {
-            r if r == -(libc::EAGAIN as isize) => seq = c.seq.load(SeqCst), // another signal
-            r => break r,
+crate::arch::export! {
+    /// # Safety
+    /// `cond` must be a live condvar.
+    pub unsafe extern "C" fn pthread_cond_broadcast(cond: *mut libc::pthread_cond_t) -> c_int {
+        // SAFETY: the caller's contract.
+        let c = unsafe { Cond::at(cond) };
+        if c.waiters.load(SeqCst) & COUNT == 0 {
+            return 0;
         }
-    };
-    if moved > 0 {
-        c.chain_turns.fetch_add(moved as u32, SeqCst);
-        if c.take_turn() {
-            futex::wake(&c.chain, 1, c.scope());
+        let mut seq = c.seq.fetch_add(1, SeqCst).wrapping_add(1);
+        let moved = loop {
+            match futex::requeue_all(&c.seq, seq, &c.chain, c.scope()) {
+                r if r == -(libc::EAGAIN as isize) => seq = c.seq.load(SeqCst), // another signal
+                r => break r,
+            }
+        };
+        if moved > 0 {
+            c.chain_turns.fetch_add(moved as u32, SeqCst);
+            if c.take_turn() {
+                futex::wake(&c.chain, 1, c.scope());
+            }
+        } else if moved < 0 {
+            futex::wake(&c.seq, u32::MAX, c.scope()); // cannot requeue: wake them all
         }
-    } else if moved < 0 {
-        futex::wake(&c.seq, u32::MAX, c.scope()); // cannot requeue: wake them all
+        0
     }
-    0
 }
 
 /// How a wait ended.
@@ -257,40 +261,43 @@ fn sleep(c: &Cond, note: u32, deadline: Option<&Deadline>) -> Outcome {
     }
 }
 
-/// # Safety
-/// `cond` and `mutex` live, the mutex locked by the caller.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn pthread_cond_wait(
-    cond: *mut libc::pthread_cond_t,
-    mutex: *mut libc::pthread_mutex_t,
-) -> c_int {
-    // SAFETY: the caller's contract.
-    unsafe { wait(cond, mutex, None, None) }
+crate::arch::export! {
+    /// # Safety
+    /// `cond` and `mutex` live, the mutex locked by the caller.
+    pub unsafe extern "C" fn pthread_cond_wait(
+        cond: *mut libc::pthread_cond_t,
+        mutex: *mut libc::pthread_mutex_t,
+    ) -> c_int {
+        // SAFETY: the caller's contract.
+        unsafe { wait(cond, mutex, None, None) }
+    }
 }
 
-/// # Safety
-/// As for [`pthread_cond_wait`]; `timeout` readable (NULL is `EINVAL`).
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn pthread_cond_timedwait(
-    cond: *mut libc::pthread_cond_t,
-    mutex: *mut libc::pthread_mutex_t,
-    timeout: *const libc::timespec,
-) -> c_int {
-    // SAFETY: the caller's contract.
-    unsafe { timed_wait(cond, mutex, None, timeout) }
+crate::arch::export! {
+    /// # Safety
+    /// As for [`pthread_cond_wait`]; `timeout` readable (NULL is `EINVAL`).
+    pub unsafe extern "C" fn pthread_cond_timedwait(
+        cond: *mut libc::pthread_cond_t,
+        mutex: *mut libc::pthread_mutex_t,
+        timeout: *const libc::timespec,
+    ) -> c_int {
+        // SAFETY: the caller's contract.
+        unsafe { timed_wait(cond, mutex, None, timeout) }
+    }
 }
 
-/// # Safety
-/// As for [`pthread_cond_timedwait`].
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn pthread_cond_clockwait(
-    cond: *mut libc::pthread_cond_t,
-    mutex: *mut libc::pthread_mutex_t,
-    clock: libc::clockid_t,
-    timeout: *const libc::timespec,
-) -> c_int {
-    // SAFETY: the caller's contract.
-    unsafe { timed_wait(cond, mutex, Some(clock), timeout) }
+crate::arch::export! {
+    /// # Safety
+    /// As for [`pthread_cond_timedwait`].
+    pub unsafe extern "C" fn pthread_cond_clockwait(
+        cond: *mut libc::pthread_cond_t,
+        mutex: *mut libc::pthread_mutex_t,
+        clock: libc::clockid_t,
+        timeout: *const libc::timespec,
+    ) -> c_int {
+        // SAFETY: the caller's contract.
+        unsafe { timed_wait(cond, mutex, Some(clock), timeout) }
+    }
 }
 
 /// The timed waits: a NULL timeout is `EINVAL` (glibc would fault reading it).
@@ -315,28 +322,30 @@ mod time64 {
     use super::*;
     use crate::points::Timespec64;
 
-    /// # Safety
-    /// As for [`pthread_cond_timedwait`].
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn __pthread_cond_timedwait64(
-        cond: *mut libc::pthread_cond_t,
-        mutex: *mut libc::pthread_mutex_t,
-        timeout: *const Timespec64,
-    ) -> c_int {
-        // SAFETY: the caller's contract.
-        unsafe { timed_wait(cond, mutex, None, timeout) }
+    crate::arch::export! {
+        /// # Safety
+        /// As for [`pthread_cond_timedwait`].
+        pub unsafe extern "C" fn __pthread_cond_timedwait64(
+            cond: *mut libc::pthread_cond_t,
+            mutex: *mut libc::pthread_mutex_t,
+            timeout: *const Timespec64,
+        ) -> c_int {
+            // SAFETY: the caller's contract.
+            unsafe { timed_wait(cond, mutex, None, timeout) }
+        }
     }
 
-    /// # Safety
-    /// As for [`pthread_cond_timedwait`].
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn __pthread_cond_clockwait64(
-        cond: *mut libc::pthread_cond_t,
-        mutex: *mut libc::pthread_mutex_t,
-        clock: libc::clockid_t,
-        timeout: *const Timespec64,
-    ) -> c_int {
-        // SAFETY: the caller's contract.
-        unsafe { timed_wait(cond, mutex, Some(clock), timeout) }
+    crate::arch::export! {
+        /// # Safety
+        /// As for [`pthread_cond_timedwait`].
+        pub unsafe extern "C" fn __pthread_cond_clockwait64(
+            cond: *mut libc::pthread_cond_t,
+            mutex: *mut libc::pthread_mutex_t,
+            clock: libc::clockid_t,
+            timeout: *const Timespec64,
+        ) -> c_int {
+            // SAFETY: the caller's contract.
+            unsafe { timed_wait(cond, mutex, Some(clock), timeout) }
+        }
     }
 }

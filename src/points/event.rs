@@ -12,26 +12,27 @@ fast_point! { libc::SYS_epoll_wait =>
     epoll_wait(epfd: c_int, events: *mut epoll_event, max: c_int, timeout: c_int) -> c_int;
 }
 
-#[unsafe(no_mangle)]
-pub extern "C" fn epoll_pwait(
-    epfd: c_int,
-    events: *mut epoll_event,
-    max: c_int,
-    timeout: c_int,
-    mask: *const sigset_t,
-) -> c_int {
-    // SAFETY: the caller's pointers go to the kernel, which validates them.
-    c_ret(unsafe {
-        syscall_cp(
-            libc::SYS_epoll_pwait,
-            epfd as usize,
-            events as usize,
-            max as usize,
-            timeout as usize,
-            mask as usize,
-            KERNEL_SIGSET_SIZE,
-        )
-    }) as c_int
+crate::arch::export! {
+    pub extern "C" fn epoll_pwait(
+        epfd: c_int,
+        events: *mut epoll_event,
+        max: c_int,
+        timeout: c_int,
+        mask: *const sigset_t,
+    ) -> c_int {
+        // SAFETY: the caller's pointers go to the kernel, which validates them.
+        c_ret(unsafe {
+            syscall_cp(
+                libc::SYS_epoll_pwait,
+                epfd as usize,
+                events as usize,
+                max as usize,
+                timeout as usize,
+                mask as usize,
+                KERNEL_SIGSET_SIZE,
+            )
+        }) as c_int
+    }
 }
 
 const SYS_EPOLL_PWAIT2: libc::c_long = 441;
@@ -58,45 +59,47 @@ fn epoll_pwait2_raw(
     }) as c_int
 }
 
-#[unsafe(no_mangle)]
-pub extern "C" fn epoll_pwait2(
-    epfd: c_int,
-    events: *mut epoll_event,
-    max: c_int,
-    timeout: *const timespec,
-    mask: *const sigset_t,
-) -> c_int {
-    #[cfg(target_arch = "x86_64")]
-    return epoll_pwait2_raw(epfd, events, max, timeout as usize, mask);
-    #[cfg(target_arch = "x86")]
-    {
-        // Widen the 32-bit timespec, read as glibc reads it.
-        // SAFETY: the C caller's timeout is NULL or readable.
-        let wide = unsafe { copy_timeout(timeout) }.map(|t| super::Timespec64 {
-            tv_sec: t.tv_sec.into(),
-            tv_nsec: t.tv_nsec.into(),
-        });
-        epoll_pwait2_raw(
-            epfd,
-            events,
-            max,
-            wide.as_ref().map_or(0, |t| t as *const _ as usize),
-            mask,
-        )
+crate::arch::export! {
+    pub extern "C" fn epoll_pwait2(
+        epfd: c_int,
+        events: *mut epoll_event,
+        max: c_int,
+        timeout: *const timespec,
+        mask: *const sigset_t,
+    ) -> c_int {
+        #[cfg(target_arch = "x86_64")]
+        return epoll_pwait2_raw(epfd, events, max, timeout as usize, mask);
+        #[cfg(target_arch = "x86")]
+        {
+            // Widen the 32-bit timespec, read as glibc reads it.
+            // SAFETY: the C caller's timeout is NULL or readable.
+            let wide = unsafe { copy_timeout(timeout) }.map(|t| super::Timespec64 {
+                tv_sec: t.tv_sec.into(),
+                tv_nsec: t.tv_nsec.into(),
+            });
+            epoll_pwait2_raw(
+                epfd,
+                events,
+                max,
+                wide.as_ref().map_or(0, |t| t as *const _ as usize),
+                mask,
+            )
+        }
     }
 }
 
-/// i386 `_TIME_BITS=64` entry point: the timeout is already the kernel's.
 #[cfg(target_arch = "x86")]
-#[unsafe(no_mangle)]
-pub extern "C" fn __epoll_pwait2_time64(
-    epfd: c_int,
-    events: *mut epoll_event,
-    max: c_int,
-    timeout: *const super::Timespec64,
-    mask: *const sigset_t,
-) -> c_int {
-    epoll_pwait2_raw(epfd, events, max, timeout as usize, mask)
+crate::arch::export! {
+    /// i386 `_TIME_BITS=64` entry point: the timeout is already the kernel's.
+    pub extern "C" fn __epoll_pwait2_time64(
+        epfd: c_int,
+        events: *mut epoll_event,
+        max: c_int,
+        timeout: *const super::Timespec64,
+        mask: *const sigset_t,
+    ) -> c_int {
+        epoll_pwait2_raw(epfd, events, max, timeout as usize, mask)
+    }
 }
 
 unsafe extern "C" {
@@ -202,16 +205,17 @@ super::alias! { aio_suspend_impl =>
     aio_suspend64(list: *const *const aiocb, count: c_int, timeout: *const timespec) -> c_int;
 }
 
-/// i386 `_TIME_BITS=64` entry point.
 #[cfg(target_arch = "x86")]
-#[unsafe(no_mangle)]
-pub extern "C" fn __aio_suspend_time64(
-    list: *const *const aiocb,
-    count: c_int,
-    timeout: *const super::Timespec64,
-) -> c_int {
-    match timeout_ns(timeout, |t: super::Timespec64| (t.tv_sec, t.tv_nsec)) {
-        Ok(ns) => aio_suspend_polling(list, count, ns),
-        Err(raw) => c_ret(raw) as c_int,
+crate::arch::export! {
+    /// i386 `_TIME_BITS=64` entry point.
+    pub extern "C" fn __aio_suspend_time64(
+        list: *const *const aiocb,
+        count: c_int,
+        timeout: *const super::Timespec64,
+    ) -> c_int {
+        match timeout_ns(timeout, |t: super::Timespec64| (t.tv_sec, t.tv_nsec)) {
+            Ok(ns) => aio_suspend_polling(list, count, ns),
+            Err(raw) => c_ret(raw) as c_int,
+        }
     }
 }

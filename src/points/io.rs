@@ -153,34 +153,36 @@ mod i386 {
         __open64(path: *const c_char, flags: c_int, mode: c_uint) -> c_int;
     }
 
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn openat64(
-        dirfd: c_int,
-        path: *const c_char,
-        flags: c_int,
-        mode: c_uint,
-    ) -> c_int {
-        let flags = (flags | libc::O_LARGEFILE) as usize;
-        // SAFETY: as above.
-        c_ret(unsafe {
-            syscall_cp(
-                libc::SYS_openat,
-                dirfd as usize,
-                path as usize,
-                flags,
-                mode as usize,
-                0,
-                0,
-            )
-        }) as c_int
+    crate::arch::export! {
+        pub unsafe extern "C" fn openat64(
+            dirfd: c_int,
+            path: *const c_char,
+            flags: c_int,
+            mode: c_uint,
+        ) -> c_int {
+            let flags = (flags | libc::O_LARGEFILE) as usize;
+            // SAFETY: as above.
+            c_ret(unsafe {
+                syscall_cp(
+                    libc::SYS_openat,
+                    dirfd as usize,
+                    path as usize,
+                    flags,
+                    mode as usize,
+                    0,
+                    0,
+                )
+            }) as c_int
+        }
     }
 
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn creat64(path: *const c_char, mode: c_uint) -> c_int {
-        let flags = (libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC | libc::O_LARGEFILE) as usize;
-        // SAFETY: as above.
-        c_ret(unsafe { syscall_cp(libc::SYS_open, path as usize, flags, mode as usize, 0, 0, 0) })
-            as c_int
+    crate::arch::export! {
+        pub unsafe extern "C" fn creat64(path: *const c_char, mode: c_uint) -> c_int {
+            let flags = (libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC | libc::O_LARGEFILE) as usize;
+            // SAFETY: as above.
+            c_ret(unsafe { syscall_cp(libc::SYS_open, path as usize, flags, mode as usize, 0, 0, 0) })
+                as c_int
+        }
     }
 }
 
@@ -287,58 +289,64 @@ alias! { pwritev2_impl => pwritev2(fd: c_int, iov: *const iovec, count: c_int, o
 mod i386_vectored {
     use super::*;
 
-    #[unsafe(no_mangle)]
-    pub extern "C" fn preadv64v2(
-        fd: c_int,
-        iov: *const iovec,
-        count: c_int,
-        offset: libc::off64_t,
-        flags: c_int,
-    ) -> ssize_t {
-        rw_v2(libc::SYS_preadv2, fd, iov, count, offset, flags)
+    crate::arch::export! {
+        pub extern "C" fn preadv64v2(
+            fd: c_int,
+            iov: *const iovec,
+            count: c_int,
+            offset: libc::off64_t,
+            flags: c_int,
+        ) -> ssize_t {
+            rw_v2(libc::SYS_preadv2, fd, iov, count, offset, flags)
+        }
     }
-    #[unsafe(no_mangle)]
-    pub extern "C" fn pwritev64v2(
-        fd: c_int,
-        iov: *const iovec,
-        count: c_int,
-        offset: libc::off64_t,
-        flags: c_int,
-    ) -> ssize_t {
-        rw_v2(libc::SYS_pwritev2, fd, iov, count, offset, flags)
+    crate::arch::export! {
+        pub extern "C" fn pwritev64v2(
+            fd: c_int,
+            iov: *const iovec,
+            count: c_int,
+            offset: libc::off64_t,
+            flags: c_int,
+        ) -> ssize_t {
+            rw_v2(libc::SYS_pwritev2, fd, iov, count, offset, flags)
+        }
     }
-    #[unsafe(no_mangle)]
-    pub extern "C" fn preadv(fd: c_int, iov: *const iovec, count: c_int, offset: off_t) -> ssize_t {
-        rw_v2(libc::SYS_preadv, fd, iov, count, offset.into(), 0)
+    crate::arch::export! {
+        pub extern "C" fn preadv(fd: c_int, iov: *const iovec, count: c_int, offset: off_t) -> ssize_t {
+            rw_v2(libc::SYS_preadv, fd, iov, count, offset.into(), 0)
+        }
     }
-    #[unsafe(no_mangle)]
-    pub extern "C" fn pwritev(
-        fd: c_int,
-        iov: *const iovec,
-        count: c_int,
-        offset: off_t,
-    ) -> ssize_t {
-        rw_v2(libc::SYS_pwritev, fd, iov, count, offset.into(), 0)
+    crate::arch::export! {
+        pub extern "C" fn pwritev(
+            fd: c_int,
+            iov: *const iovec,
+            count: c_int,
+            offset: off_t,
+        ) -> ssize_t {
+            rw_v2(libc::SYS_pwritev, fd, iov, count, offset.into(), 0)
+        }
     }
 }
 
-/// glibc's `eventfd_read`: one 8-byte read of the counter; 0, or -1 with errno (also for a
-/// short read, which an eventfd never gives).
-///
-/// # Safety
-/// `value` must be writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn eventfd_read(fd: c_int, value: *mut u64) -> c_int {
-    // SAFETY: the kernel validates `value`.
-    let n = c_ret(unsafe { syscall_cp(libc::SYS_read, fd as usize, value as usize, 8, 0, 0, 0) });
-    if n == 8 { 0 } else { -1 }
+crate::arch::export! {
+    /// glibc's `eventfd_read`: one 8-byte read of the counter; 0, or -1 with errno (also for a
+    /// short read, which an eventfd never gives).
+    ///
+    /// # Safety
+    /// `value` must be writable.
+    pub unsafe extern "C" fn eventfd_read(fd: c_int, value: *mut u64) -> c_int {
+        // SAFETY: the kernel validates `value`.
+        let n = c_ret(unsafe { syscall_cp(libc::SYS_read, fd as usize, value as usize, 8, 0, 0, 0) });
+        if n == 8 { 0 } else { -1 }
+    }
 }
 
-/// glibc's `eventfd_write`: one 8-byte write of `value`.
-#[unsafe(no_mangle)]
-pub extern "C" fn eventfd_write(fd: c_int, value: u64) -> c_int {
-    let at = &raw const value as usize;
-    // SAFETY: `value` lives on our stack for the call.
-    let n = c_ret(unsafe { syscall_cp(libc::SYS_write, fd as usize, at, 8, 0, 0, 0) });
-    if n == 8 { 0 } else { -1 }
+crate::arch::export! {
+    /// glibc's `eventfd_write`: one 8-byte write of `value`.
+    pub extern "C" fn eventfd_write(fd: c_int, value: u64) -> c_int {
+        let at = &raw const value as usize;
+        // SAFETY: `value` lives on our stack for the call.
+        let n = c_ret(unsafe { syscall_cp(libc::SYS_write, fd as usize, at, 8, 0, 0, 0) });
+        if n == 8 { 0 } else { -1 }
+    }
 }

@@ -15,43 +15,45 @@ fast_point! { libc::SYS_mq_timedsend =>
     mq_timedsend(q: mqd_t, buf: *const c_char, len: size_t, prio: c_uint, timeout: *const timespec) -> c_int;
 }
 
-/// `mq_receive`: mq_timedreceive without a timeout.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn mq_receive(
-    q: mqd_t,
-    buf: *mut c_char,
-    len: size_t,
-    prio: *mut c_uint,
-) -> ssize_t {
-    // SAFETY: the caller's pointers go to the kernel, which validates them.
-    c_ret(unsafe {
-        syscall_cp(
-            libc::SYS_mq_timedreceive,
-            q as usize,
-            buf as usize,
-            len,
-            prio as usize,
-            0,
-            0,
-        )
-    })
+crate::arch::export! {
+    /// `mq_receive`: mq_timedreceive without a timeout.
+    pub unsafe extern "C" fn mq_receive(
+        q: mqd_t,
+        buf: *mut c_char,
+        len: size_t,
+        prio: *mut c_uint,
+    ) -> ssize_t {
+        // SAFETY: the caller's pointers go to the kernel, which validates them.
+        c_ret(unsafe {
+            syscall_cp(
+                libc::SYS_mq_timedreceive,
+                q as usize,
+                buf as usize,
+                len,
+                prio as usize,
+                0,
+                0,
+            )
+        })
+    }
 }
 
-/// `mq_send`: mq_timedsend without a timeout.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn mq_send(q: mqd_t, buf: *const c_char, len: size_t, prio: c_uint) -> c_int {
-    // SAFETY: as above.
-    c_ret(unsafe {
-        syscall_cp(
-            libc::SYS_mq_timedsend,
-            q as usize,
-            buf as usize,
-            len,
-            prio as usize,
-            0,
-            0,
-        )
-    }) as c_int
+crate::arch::export! {
+    /// `mq_send`: mq_timedsend without a timeout.
+    pub unsafe extern "C" fn mq_send(q: mqd_t, buf: *const c_char, len: size_t, prio: c_uint) -> c_int {
+        // SAFETY: as above.
+        c_ret(unsafe {
+            syscall_cp(
+                libc::SYS_mq_timedsend,
+                q as usize,
+                buf as usize,
+                len,
+                prio as usize,
+                0,
+                0,
+            )
+        }) as c_int
+    }
 }
 
 /// System V message syscalls: direct on x86_64; on i386 the direct calls of Linux 5.1+ (the

@@ -113,53 +113,57 @@ unsafe fn join_impl(
 /// No deadline: the timeout type is irrelevant.
 const NO_TIMEOUT: *const libc::timespec = core::ptr::null();
 
-/// # Safety
-/// As for [`join`].
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn pthread_join(thread: libc::pthread_t, result: *mut *mut c_void) -> c_int {
-    // SAFETY: the caller's contract.
-    unsafe { join(thread, result, libc::CLOCK_REALTIME, NO_TIMEOUT) }
-}
-
-/// # Safety
-/// As for [`join`].
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn pthread_timedjoin_np(
-    thread: libc::pthread_t,
-    result: *mut *mut c_void,
-    timeout: *const libc::timespec,
-) -> c_int {
-    // SAFETY: the caller's contract.
-    unsafe { join(thread, result, libc::CLOCK_REALTIME, timeout) }
-}
-
-/// # Safety
-/// As for [`join`].
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn pthread_clockjoin_np(
-    thread: libc::pthread_t,
-    result: *mut *mut c_void,
-    clock: libc::clockid_t,
-    timeout: *const libc::timespec,
-) -> c_int {
-    // SAFETY: the caller's contract.
-    unsafe { join(thread, result, clock, timeout) }
-}
-
-/// C11 `thrd_join`: the thread's `int` result.
-///
-/// # Safety
-/// As for [`join`]; `result` NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn thrd_join(thread: libc::pthread_t, result: *mut c_int) -> c_int {
-    let mut value = core::ptr::null_mut();
-    // SAFETY: the caller's contract.
-    let err = unsafe { join(thread, &mut value, libc::CLOCK_REALTIME, NO_TIMEOUT) };
-    // SAFETY: the caller's contract.
-    if let Some(result) = unsafe { result.as_mut() } {
-        *result = value as usize as c_int;
+crate::arch::export! {
+    /// # Safety
+    /// As for [`join`].
+    pub unsafe extern "C" fn pthread_join(thread: libc::pthread_t, result: *mut *mut c_void) -> c_int {
+        // SAFETY: the caller's contract.
+        unsafe { join(thread, result, libc::CLOCK_REALTIME, NO_TIMEOUT) }
     }
-    super::c11::thrd_result(err)
+}
+
+crate::arch::export! {
+    /// # Safety
+    /// As for [`join`].
+    pub unsafe extern "C" fn pthread_timedjoin_np(
+        thread: libc::pthread_t,
+        result: *mut *mut c_void,
+        timeout: *const libc::timespec,
+    ) -> c_int {
+        // SAFETY: the caller's contract.
+        unsafe { join(thread, result, libc::CLOCK_REALTIME, timeout) }
+    }
+}
+
+crate::arch::export! {
+    /// # Safety
+    /// As for [`join`].
+    pub unsafe extern "C" fn pthread_clockjoin_np(
+        thread: libc::pthread_t,
+        result: *mut *mut c_void,
+        clock: libc::clockid_t,
+        timeout: *const libc::timespec,
+    ) -> c_int {
+        // SAFETY: the caller's contract.
+        unsafe { join(thread, result, clock, timeout) }
+    }
+}
+
+crate::arch::export! {
+    /// C11 `thrd_join`: the thread's `int` result.
+    ///
+    /// # Safety
+    /// As for [`join`]; `result` NULL or writable.
+    pub unsafe extern "C" fn thrd_join(thread: libc::pthread_t, result: *mut c_int) -> c_int {
+        let mut value = core::ptr::null_mut();
+        // SAFETY: the caller's contract.
+        let err = unsafe { join(thread, &mut value, libc::CLOCK_REALTIME, NO_TIMEOUT) };
+        // SAFETY: the caller's contract.
+        if let Some(result) = unsafe { result.as_mut() } {
+            *result = value as usize as c_int;
+        }
+        super::c11::thrd_result(err)
+    }
 }
 
 #[cfg(target_arch = "x86")]
@@ -167,28 +171,30 @@ mod time64 {
     use super::*;
     use crate::points::Timespec64;
 
-    /// # Safety
-    /// As for [`join`].
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn __pthread_timedjoin_np64(
-        thread: libc::pthread_t,
-        result: *mut *mut c_void,
-        timeout: *const Timespec64,
-    ) -> c_int {
-        // SAFETY: the caller's contract.
-        unsafe { join(thread, result, libc::CLOCK_REALTIME, timeout) }
+    crate::arch::export! {
+        /// # Safety
+        /// As for [`join`].
+        pub unsafe extern "C" fn __pthread_timedjoin_np64(
+            thread: libc::pthread_t,
+            result: *mut *mut c_void,
+            timeout: *const Timespec64,
+        ) -> c_int {
+            // SAFETY: the caller's contract.
+            unsafe { join(thread, result, libc::CLOCK_REALTIME, timeout) }
+        }
     }
 
-    /// # Safety
-    /// As for [`join`].
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn __pthread_clockjoin_np64(
-        thread: libc::pthread_t,
-        result: *mut *mut c_void,
-        clock: libc::clockid_t,
-        timeout: *const Timespec64,
-    ) -> c_int {
-        // SAFETY: the caller's contract.
-        unsafe { join(thread, result, clock, timeout) }
+    crate::arch::export! {
+        /// # Safety
+        /// As for [`join`].
+        pub unsafe extern "C" fn __pthread_clockjoin_np64(
+            thread: libc::pthread_t,
+            result: *mut *mut c_void,
+            clock: libc::clockid_t,
+            timeout: *const Timespec64,
+        ) -> c_int {
+            // SAFETY: the caller's contract.
+            unsafe { join(thread, result, clock, timeout) }
+        }
     }
 }

@@ -24,15 +24,16 @@ mod time;
 #[cfg(target_arch = "x86")]
 mod time64;
 
-/// Exports C names for an internal function: naked tail jumps, so a name costs no call frame.
-/// The target is not itself exported, so the jump binds to it even where the exported names
-/// could be interposed (i386 PIC forbids a direct jump to a preemptible symbol).
+/// Exports C names for an internal function: naked entries (x86_64: a tail jump, no frame;
+/// i386: a realigning call). The target is not itself exported, so the entry binds to it even
+/// where the exported names could be interposed (i386 PIC forbids a direct jump to a
+/// preemptible symbol).
 macro_rules! alias {
     ($target:ident => $($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)+) => {$(
         #[unsafe(naked)]
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
-            core::arch::naked_asm!(".cfi_startproc", "jmp {target}", ".cfi_endproc", target = sym $target)
+            $crate::arch::entry_to!($target)
         }
     )+};
 }

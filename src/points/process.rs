@@ -43,25 +43,27 @@ alias! { wait_impl =>
     __wait(status: *mut c_int) -> pid_t;
 }
 
-#[unsafe(no_mangle)]
-pub extern "C" fn wait3(status: *mut c_int, options: c_int, usage: *mut rusage) -> pid_t {
-    wait4_cp(-1, status, options, usage)
+crate::arch::export! {
+    pub extern "C" fn wait3(status: *mut c_int, options: c_int, usage: *mut rusage) -> pid_t {
+        wait4_cp(-1, status, options, usage)
+    }
 }
 
-#[unsafe(no_mangle)]
-pub extern "C" fn waitid(kind: idtype_t, id: id_t, info: *mut siginfo_t, options: c_int) -> c_int {
-    // SAFETY: as above; the kernel's 5th argument (rusage) is NULL.
-    c_ret(unsafe {
-        syscall_cp(
-            libc::SYS_waitid,
-            kind as usize,
-            id as usize,
-            info as usize,
-            options as usize,
-            0,
-            0,
-        )
-    }) as c_int
+crate::arch::export! {
+    pub extern "C" fn waitid(kind: idtype_t, id: id_t, info: *mut siginfo_t, options: c_int) -> c_int {
+        // SAFETY: as above; the kernel's 5th argument (rusage) is NULL.
+        c_ret(unsafe {
+            syscall_cp(
+                libc::SYS_waitid,
+                kind as usize,
+                id as usize,
+                info as usize,
+                options as usize,
+                0,
+                0,
+            )
+        }) as c_int
+    }
 }
 
 unsafe extern "C" {
@@ -71,7 +73,7 @@ unsafe extern "C" {
 /// `system`: a cancellation point at entry (musl's rule), otherwise glibc's own (found with
 /// RTLD_NEXT, i.e. the definition after ours: libc's).
 extern "C" fn system_impl(command: *const c_char) -> c_int {
-    crate::api::pthread_testcancel();
+    crate::api::testcancel();
     // SAFETY: RTLD_NEXT lookup of a NUL-terminated name.
     let libc_system = unsafe { dlsym(libc::RTLD_NEXT, c"system".as_ptr()) };
     if libc_system.is_null() {

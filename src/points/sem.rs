@@ -227,35 +227,38 @@ unsafe fn sem_wait_common(
     -1
 }
 
-/// # Safety
-/// `sem` must be a live semaphore.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sem_wait(sem: *mut libc::sem_t) -> c_int {
-    // SAFETY: the caller's contract; no timeout.
-    unsafe { sem_wait_common(sem, libc::CLOCK_REALTIME, None) }
+crate::arch::export! {
+    /// # Safety
+    /// `sem` must be a live semaphore.
+    pub unsafe extern "C" fn sem_wait(sem: *mut libc::sem_t) -> c_int {
+        // SAFETY: the caller's contract; no timeout.
+        unsafe { sem_wait_common(sem, libc::CLOCK_REALTIME, None) }
+    }
 }
 
-/// # Safety
-/// `sem` must be a live semaphore, `timeout` readable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sem_timedwait(
-    sem: *mut libc::sem_t,
-    timeout: *const libc::timespec,
-) -> c_int {
-    // SAFETY: the caller's contract.
-    unsafe { sem_timed(sem, libc::CLOCK_REALTIME, timeout) }
+crate::arch::export! {
+    /// # Safety
+    /// `sem` must be a live semaphore, `timeout` readable.
+    pub unsafe extern "C" fn sem_timedwait(
+        sem: *mut libc::sem_t,
+        timeout: *const libc::timespec,
+    ) -> c_int {
+        // SAFETY: the caller's contract.
+        unsafe { sem_timed(sem, libc::CLOCK_REALTIME, timeout) }
+    }
 }
 
-/// # Safety
-/// `sem` must be a live semaphore, `timeout` readable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn sem_clockwait(
-    sem: *mut libc::sem_t,
-    clock: libc::clockid_t,
-    timeout: *const libc::timespec,
-) -> c_int {
-    // SAFETY: the caller's contract.
-    unsafe { sem_timed(sem, clock, timeout) }
+crate::arch::export! {
+    /// # Safety
+    /// `sem` must be a live semaphore, `timeout` readable.
+    pub unsafe extern "C" fn sem_clockwait(
+        sem: *mut libc::sem_t,
+        clock: libc::clockid_t,
+        timeout: *const libc::timespec,
+    ) -> c_int {
+        // SAFETY: the caller's contract.
+        unsafe { sem_timed(sem, clock, timeout) }
+    }
 }
 
 /// The timed waits: a NULL timeout is `EINVAL` (glibc would fault reading it).
@@ -280,26 +283,28 @@ mod time64 {
     use super::*;
     use crate::points::Timespec64;
 
-    /// # Safety
-    /// `sem` must be a live semaphore, `timeout` readable.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn __sem_timedwait64(
-        sem: *mut libc::sem_t,
-        timeout: *const Timespec64,
-    ) -> c_int {
-        // SAFETY: the caller's contract.
-        unsafe { sem_timed(sem, libc::CLOCK_REALTIME, timeout) }
+    crate::arch::export! {
+        /// # Safety
+        /// `sem` must be a live semaphore, `timeout` readable.
+        pub unsafe extern "C" fn __sem_timedwait64(
+            sem: *mut libc::sem_t,
+            timeout: *const Timespec64,
+        ) -> c_int {
+            // SAFETY: the caller's contract.
+            unsafe { sem_timed(sem, libc::CLOCK_REALTIME, timeout) }
+        }
     }
 
-    /// # Safety
-    /// `sem` must be a live semaphore, `timeout` readable.
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn __sem_clockwait64(
-        sem: *mut libc::sem_t,
-        clock: libc::clockid_t,
-        timeout: *const Timespec64,
-    ) -> c_int {
-        // SAFETY: the caller's contract.
-        unsafe { sem_timed(sem, clock, timeout) }
+    crate::arch::export! {
+        /// # Safety
+        /// `sem` must be a live semaphore, `timeout` readable.
+        pub unsafe extern "C" fn __sem_clockwait64(
+            sem: *mut libc::sem_t,
+            clock: libc::clockid_t,
+            timeout: *const Timespec64,
+        ) -> c_int {
+            // SAFETY: the caller's contract.
+            unsafe { sem_timed(sem, clock, timeout) }
+        }
     }
 }

@@ -40,26 +40,27 @@ fast_point! { libc::SYS_fallocate =>
     fallocate64(fd: c_int, mode: c_int, offset: off64_t, len: off64_t) -> c_int;
 }
 
-/// i386's `fallocate` with a 32-bit `off_t`: widened to the syscall's 64-bit halves.
 #[cfg(target_arch = "x86")]
-#[unsafe(no_mangle)]
-pub extern "C" fn fallocate(
-    fd: c_int,
-    mode: c_int,
-    offset: libc::off_t,
-    len: libc::off_t,
-) -> c_int {
-    let (offset, len) = (i64::from(offset) as u64, i64::from(len) as u64);
-    // SAFETY: integer arguments only.
-    crate::sys::c_ret(unsafe {
-        crate::syscall_cp::syscall_cp(
-            libc::SYS_fallocate,
-            fd as usize,
-            mode as usize,
-            offset as u32 as usize,
-            (offset >> 32) as usize,
-            len as u32 as usize,
-            (len >> 32) as usize,
-        )
-    }) as c_int
+crate::arch::export! {
+    /// i386's `fallocate` with a 32-bit `off_t`: widened to the syscall's 64-bit halves.
+    pub extern "C" fn fallocate(
+        fd: c_int,
+        mode: c_int,
+        offset: libc::off_t,
+        len: libc::off_t,
+    ) -> c_int {
+        let (offset, len) = (i64::from(offset) as u64, i64::from(len) as u64);
+        // SAFETY: integer arguments only.
+        crate::sys::c_ret(unsafe {
+            crate::syscall_cp::syscall_cp(
+                libc::SYS_fallocate,
+                fd as usize,
+                mode as usize,
+                offset as u32 as usize,
+                (offset >> 32) as usize,
+                len as u32 as usize,
+                (len >> 32) as usize,
+            )
+        }) as c_int
+    }
 }

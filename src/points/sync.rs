@@ -13,22 +13,23 @@ fast_point! { libc::SYS_fsync => fsync(fd: c_int) -> c_int; }
 fast_point! { libc::SYS_fdatasync => fdatasync(fd: c_int) -> c_int; }
 fast_point! { libc::SYS_msync => msync(addr: *mut c_void, len: size_t, flags: c_int) -> c_int; }
 
-/// Waits until all output written to the terminal has been transmitted (TCSBRK with a
-/// non-zero argument, as glibc and musl do it).
-#[unsafe(no_mangle)]
-pub extern "C" fn tcdrain(fd: c_int) -> c_int {
-    // SAFETY: TCSBRK takes an integer argument.
-    c_ret(unsafe {
-        syscall_cp(
-            libc::SYS_ioctl,
-            fd as usize,
-            libc::TCSBRK as usize,
-            1,
-            0,
-            0,
-            0,
-        )
-    }) as c_int
+crate::arch::export! {
+    /// Waits until all output written to the terminal has been transmitted (TCSBRK with a
+    /// non-zero argument, as glibc and musl do it).
+    pub extern "C" fn tcdrain(fd: c_int) -> c_int {
+        // SAFETY: TCSBRK takes an integer argument.
+        c_ret(unsafe {
+            syscall_cp(
+                libc::SYS_ioctl,
+                fd as usize,
+                libc::TCSBRK as usize,
+                1,
+                0,
+                0,
+                0,
+            )
+        }) as c_int
+    }
 }
 
 /// The fcntl syscall that takes `struct flock64` for the LFS commands on i386.
@@ -206,9 +207,10 @@ alias! { lockf_impl =>
 #[cfg(target_arch = "x86")]
 alias! { lockf_impl => lockf(fd: c_int, cmd: c_int, len: off_t) -> c_int; }
 
-/// i386's large-file lockf: `struct flock64` with the LFS commands.
 #[cfg(target_arch = "x86")]
-#[unsafe(no_mangle)]
-pub extern "C" fn lockf64(fd: c_int, cmd: c_int, len: libc::off64_t) -> c_int {
-    lockf_with::<libc::flock64>(fd, cmd, len)
+crate::arch::export! {
+    /// i386's large-file lockf: `struct flock64` with the LFS commands.
+    pub extern "C" fn lockf64(fd: c_int, cmd: c_int, len: libc::off64_t) -> c_int {
+        lockf_with::<libc::flock64>(fd, cmd, len)
+    }
 }

@@ -44,58 +44,61 @@ pub(super) fn clock_sleep(
     errno_ret(unsafe { syscall_cp(nr, clock as usize, flags as usize, req, rem, 0, 0) })
 }
 
-#[unsafe(no_mangle)]
-pub extern "C" fn clock_nanosleep(
-    clock: clockid_t,
-    flags: c_int,
-    req: *const timespec,
-    rem: *mut timespec,
-) -> c_int {
-    clock_sleep(
-        libc::SYS_clock_nanosleep,
-        clock,
-        flags,
-        req as usize,
-        rem as usize,
-    )
+crate::arch::export! {
+    pub extern "C" fn clock_nanosleep(
+        clock: clockid_t,
+        flags: c_int,
+        req: *const timespec,
+        rem: *mut timespec,
+    ) -> c_int {
+        clock_sleep(
+            libc::SYS_clock_nanosleep,
+            clock,
+            flags,
+            req as usize,
+            rem as usize,
+        )
+    }
 }
 
-/// glibc's semantics: the whole seconds not slept if interrupted (errno EINTR), else 0 with
-/// errno untouched. Where time_t is 32 bits, sleeps longer than its maximum go in steps.
-#[unsafe(no_mangle)]
-pub extern "C" fn sleep(seconds: c_uint) -> c_uint {
-    let step_max = c_uint::try_from(libc::time_t::MAX).unwrap_or(c_uint::MAX);
-    let mut left = seconds;
-    // At least one nanosleep, as glibc and musl do: sleep(0) is a cancellation point too.
-    loop {
-        let step = left.min(step_max);
-        left -= step;
-        let mut ts = timespec {
-            tv_sec: step as libc::time_t,
-            tv_nsec: 0,
-        };
-        let ts_ptr = &raw mut ts as usize;
-        // SAFETY: `ts` is valid for reading and writing.
-        let raw = unsafe { syscall_cp(libc::SYS_nanosleep, ts_ptr, ts_ptr, 0, 0, 0, 0) };
-        if raw < 0 {
-            set_errno(-raw as c_int);
-            return left + ts.tv_sec as c_uint;
-        }
-        if left == 0 {
-            return 0;
+crate::arch::export! {
+    /// glibc's semantics: the whole seconds not slept if interrupted (errno EINTR), else 0 with
+    /// errno untouched. Where time_t is 32 bits, sleeps longer than its maximum go in steps.
+    pub extern "C" fn sleep(seconds: c_uint) -> c_uint {
+        let step_max = c_uint::try_from(libc::time_t::MAX).unwrap_or(c_uint::MAX);
+        let mut left = seconds;
+        // At least one nanosleep, as glibc and musl do: sleep(0) is a cancellation point too.
+        loop {
+            let step = left.min(step_max);
+            left -= step;
+            let mut ts = timespec {
+                tv_sec: step as libc::time_t,
+                tv_nsec: 0,
+            };
+            let ts_ptr = &raw mut ts as usize;
+            // SAFETY: `ts` is valid for reading and writing.
+            let raw = unsafe { syscall_cp(libc::SYS_nanosleep, ts_ptr, ts_ptr, 0, 0, 0, 0) };
+            if raw < 0 {
+                set_errno(-raw as c_int);
+                return left + ts.tv_sec as c_uint;
+            }
+            if left == 0 {
+                return 0;
+            }
         }
     }
 }
 
-#[unsafe(no_mangle)]
-pub extern "C" fn usleep(useconds: useconds_t) -> c_int {
-    let ts = timespec {
-        tv_sec: (useconds / 1_000_000) as libc::time_t,
-        tv_nsec: (useconds % 1_000_000 * 1000) as libc::c_long,
-    };
-    // SAFETY: `ts` is valid for reading; no remainder is asked for.
-    c_ret(unsafe { syscall_cp(libc::SYS_nanosleep, &raw const ts as usize, 0, 0, 0, 0, 0) })
-        as c_int
+crate::arch::export! {
+    pub extern "C" fn usleep(useconds: useconds_t) -> c_int {
+        let ts = timespec {
+            tv_sec: (useconds / 1_000_000) as libc::time_t,
+            tv_nsec: (useconds % 1_000_000 * 1000) as libc::c_long,
+        };
+        // SAFETY: `ts` is valid for reading; no remainder is asked for.
+        c_ret(unsafe { syscall_cp(libc::SYS_nanosleep, &raw const ts as usize, 0, 0, 0, 0, 0) })
+            as c_int
+    }
 }
 
 /// ppoll through syscall `nr`, on a copy of the timeout (`T`: the timespec layout `nr` takes),
@@ -164,24 +167,26 @@ pub(super) fn pselect_copying<T: Copy>(
     c_ret(pselect_raw(nr, nfds, sets, timeout, mask)) as c_int
 }
 
-#[unsafe(no_mangle)]
-pub extern "C" fn ppoll(
-    fds: *mut pollfd,
-    nfds: nfds_t,
-    timeout: *const timespec,
-    mask: *const sigset_t,
-) -> c_int {
-    ppoll_copying(libc::SYS_ppoll, fds, nfds, timeout, mask)
+crate::arch::export! {
+    pub extern "C" fn ppoll(
+        fds: *mut pollfd,
+        nfds: nfds_t,
+        timeout: *const timespec,
+        mask: *const sigset_t,
+    ) -> c_int {
+        ppoll_copying(libc::SYS_ppoll, fds, nfds, timeout, mask)
+    }
 }
 
-#[unsafe(no_mangle)]
-pub extern "C" fn pselect(
-    nfds: c_int,
-    r: *mut fd_set,
-    w: *mut fd_set,
-    e: *mut fd_set,
-    timeout: *const timespec,
-    mask: *const sigset_t,
-) -> c_int {
-    pselect_copying(libc::SYS_pselect6, nfds, [r, w, e], timeout, mask)
+crate::arch::export! {
+    pub extern "C" fn pselect(
+        nfds: c_int,
+        r: *mut fd_set,
+        w: *mut fd_set,
+        e: *mut fd_set,
+        timeout: *const timespec,
+        mask: *const sigset_t,
+    ) -> c_int {
+        pselect_copying(libc::SYS_pselect6, nfds, [r, w, e], timeout, mask)
+    }
 }
