@@ -9,7 +9,12 @@ mod harness;
 use harness::{Arch, Build, Link, builds, compile, run, runnable};
 
 fn rounds() -> String {
-    std::env::var("PTCANCEL_STRESS_ROUNDS").unwrap_or_else(|_| "20000".into())
+    rounds_or("20000")
+}
+
+/// `PTCANCEL_STRESS_ROUNDS` if set, else `default`.
+fn rounds_or(default: &str) -> String {
+    std::env::var("PTCANCEL_STRESS_ROUNDS").unwrap_or_else(|_| default.into())
 }
 
 fn stress(name: &str) {
@@ -57,13 +62,14 @@ fn cancelled_accepts_leak_no_fds() {
 /// no lost wake-up, every cancelled waiter held the mutex in its cleanup handler, counts balance.
 #[test]
 fn cancelled_condvar_waiters_lose_no_wakeup() {
-    stress("stress_cond");
+    // Each round waits for the items to be taken: 5,000 keep CI's time on a busy machine.
+    stress_rounds("stress_cond", &rounds_or("5000"));
 }
 
 /// Semaphores: posts == successful waits + final value, exactly; no waiter left registered.
 #[test]
 fn cancelled_semaphore_waiters_lose_no_token() {
-    stress("stress_sem");
+    stress_rounds("stress_sem", &rounds_or("5000"));
 }
 
 /// A thread pool shut down by pthread_cancel + pthread_join, 1,000 times: never hangs.
