@@ -460,3 +460,46 @@ fn cxx_program_calls_every_declared_function_linked_both_ways() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The signal handler and the i386 helpers it uses call nothing through the PLT: a static link
+/// without `-z now` would resolve such a call lazily, inside the handler (it once copied the
+/// ucontext with memcpy).
+/// Functions the handler runs (names as objdump -C shows them).
+const HANDLER_PARTS: [&str; 5] = [
+    "on_cancel_signal",
+    "emulated_",
+    "abort_pending_call",
+    "returning_to_thunk",
+    "copy_words",
+];
+
+#[test]
+fn signal_handler_makes_no_plt_calls() {
+    for arch in arches() {
+        let out = Command::new("objdump")
+            .args(["-d", "--no-show-raw-insn", "-C"])
+            .arg(&library(arch).shared)
+            .output()
+            .expect("run objdump");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut function = String::new();
+        let mut checked = 0;
+        let mut offending = vec![];
+        for line in text.lines() {
+            if line.ends_with(">:") {
+                function = line.to_owned();
+                if HANDLER_PARTS.iter().any(|n| function.contains(n)) {
+                    checked += 1;
+                }
+            } else if line.contains("@plt>") && HANDLER_PARTS.iter().any(|n| function.contains(n)) {
+                offending.push(format!("{function} {}", line.trim()));
+            }
+        }
+        assert!(checked >= 1, "{arch:?}: the handler was not found");
+        assert!(
+            offending.is_empty(),
+            "{arch:?}: PLT calls in the handler:\n{}",
+            offending.join("\n")
+        );
+    }
+}

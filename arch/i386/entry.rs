@@ -139,18 +139,36 @@ pub unsafe fn abort_pending_call(uc: *mut c_void, ours: &super::CancelRange) -> 
         return None;
     }
     // Keep the context so that a helper breaking its contract cannot lose the call's result.
-    // SAFETY: `uc` is a valid ucontext_t; a plain copy of it.
-    let saved = unsafe { core::ptr::read(uc as *const libc::ucontext_t) };
+    // (Not zero-initialised: that would be a memset call.)
+    let mut saved = core::mem::MaybeUninit::<[usize; CONTEXT_WORDS]>::uninit();
+    // SAFETY: `uc` is a valid ucontext_t of CONTEXT_WORDS words; `saved` is as large.
+    unsafe { copy_words(saved.as_mut_ptr().cast(), uc as *const usize) };
     // SAFETY: as above.
     let old_sp = unsafe { super::context_reg(uc, libc::REG_ESP) };
     // SAFETY: as above.
     let aborted = unsafe { abort(uc) } == 0 && unsafe { popped_to_thunk(uc, old_sp, ours) };
     if !aborted {
         // SAFETY: restores the copy taken above.
-        unsafe { core::ptr::write(uc as *mut libc::ucontext_t, saved) };
+        unsafe { copy_words(uc as *mut usize, saved.as_ptr().cast()) };
         return None;
     }
     Some(ours.cancel)
+}
+
+const CONTEXT_WORDS: usize = core::mem::size_of::<libc::ucontext_t>() / 4;
+const _: () = assert!(core::mem::size_of::<libc::ucontext_t>() % 4 == 0);
+
+/// Copies a ucontext_t word by word. Volatile, so that the compiler cannot turn it into a
+/// `memcpy` call: the signal handler must not depend on lazy binding (a static link without
+/// `-z now` would resolve memcpy's PLT slot inside the handler).
+///
+/// # Safety
+/// Both pointers valid for CONTEXT_WORDS words.
+unsafe fn copy_words(to: *mut usize, from: *const usize) {
+    for i in 0..CONTEXT_WORDS {
+        // SAFETY: the caller's contract.
+        unsafe { to.add(i).write_volatile(from.add(i).read_volatile()) };
+    }
 }
 
 /// Did the abort leave the thread where the contract says: at the thunk's return address, with
