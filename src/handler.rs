@@ -42,7 +42,9 @@ pub fn install() -> Result<(), i32> {
     };
     let action = KernelSigaction {
         handler: on_cancel_signal as *const () as usize,
-        flags: (libc::SA_SIGINFO | libc::SA_RESTART | libc::SA_ONSTACK) as usize | restorer_flag,
+        // Not SA_ONSTACK (as glibc's): an asynchronous cancel unwinds from the handler, which
+        // needs more stack than a minimum-size alternate signal stack has.
+        flags: (libc::SA_SIGINFO | libc::SA_RESTART) as usize | restorer_flag,
         restorer,
         // Block everything while the handler runs; it restores what it needs explicitly.
         mask: [u32::MAX; 2],

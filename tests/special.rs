@@ -188,6 +188,13 @@ fn misaligned_i386_callers_work() {
     check_ptcancel_builds("tests/special/stack_align.c", &[], &[]);
 }
 
+/// An asynchronous cancel of a thread with a minimum-size alternate signal stack unwinds on
+/// the thread's own stack (the handler is not SA_ONSTACK, as glibc's is not).
+#[test]
+fn async_cancel_with_small_alternate_stack() {
+    check_ptcancel_builds("tests/special/altstack.c", &[], &[]);
+}
+
 /// A dlopen'ed copy refuses (ENOTSUP and a message) and leaves glibc's cancellation working.
 #[test]
 fn dlopen_copy_refuses() {
