@@ -5,8 +5,7 @@ use core::sync::atomic::{AtomicIsize, AtomicU32, AtomicUsize, Ordering};
 
 unsafe extern "C" {
     pub fn __errno_location() -> *mut c_int;
-    fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
-    fn dlvsym(handle: *mut c_void, symbol: *const c_char, version: *const c_char) -> *mut c_void;
+    pub fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
     fn backtrace(buffer: *mut *mut c_void, size: c_int) -> c_int;
     /// glibc's own cleanup-buffer chain (the part of `__pthread_register_cancel_defer` that we
     /// do not replace). On i386 these are regparm(1): call them only through
@@ -14,6 +13,34 @@ unsafe extern "C" {
     pub fn __pthread_register_cancel(buf: *mut c_void);
     pub fn __pthread_unregister_cancel(buf: *mut c_void);
 }
+
+pub const RTLD_DEFAULT: *mut c_void = core::ptr::null_mut();
+const RTLD_NEXT: *mut c_void = -1isize as *mut c_void;
+
+// The glibc symbols ptcancel links to, bound at the oldest version that glibc 2.31 (where they
+// live in libdl, librt and libpthread) and every later glibc (libc, keeping the old versions
+// as compatibility symbols) both define. Left to the linker they would bind at 2.34's new
+// versions, and the library would not load on older glibcs. The build links libdl, librt and
+// libpthread in (build.rs) so that 2.31 finds them. (The rest of what ptcancel uses predates
+// 2.31 in libc itself.)
+#[cfg(target_arch = "x86_64")]
+core::arch::global_asm!(
+    ".symver dlsym, dlsym@GLIBC_2.2.5",
+    ".symver aio_error, aio_error@GLIBC_2.2.5",
+    ".symver pthread_getattr_np, pthread_getattr_np@GLIBC_2.2.5",
+    ".symver pthread_tryjoin_np, pthread_tryjoin_np@GLIBC_2.3.3",
+    ".symver __pthread_register_cancel, __pthread_register_cancel@GLIBC_2.3.3",
+    ".symver __pthread_unregister_cancel, __pthread_unregister_cancel@GLIBC_2.3.3",
+);
+#[cfg(target_arch = "x86")]
+core::arch::global_asm!(
+    ".symver dlsym, dlsym@GLIBC_2.0",
+    ".symver aio_error, aio_error@GLIBC_2.1",
+    ".symver pthread_getattr_np, pthread_getattr_np@GLIBC_2.2.3",
+    ".symver pthread_tryjoin_np, pthread_tryjoin_np@GLIBC_2.3.3",
+    ".symver __pthread_register_cancel, __pthread_register_cancel@GLIBC_2.3.3",
+    ".symver __pthread_unregister_cancel, __pthread_unregister_cancel@GLIBC_2.3.3",
+);
 
 /// `PTHREAD_CANCELED`.
 pub const CANCELED: *mut c_void = usize::MAX as *mut c_void;
@@ -34,14 +61,11 @@ static TID_OFFSET: AtomicIsize = AtomicIsize::new(-1);
 
 /// Reads glibc's thread_db descriptor `_thread_db_pthread_tid` = {bits, count, offset}.
 fn lookup_tid_offset() -> isize {
-    // SAFETY: dlvsym with NUL-terminated names; the result, when not NULL, points to glibc's
-    // three-word descriptor.
+    // SAFETY: dlsym with a NUL-terminated name; the result, when not NULL, points to glibc's
+    // three-word descriptor (GLIBC_PRIVATE, its only version: in libc from 2.34, libpthread
+    // before).
     unsafe {
-        let desc = dlvsym(
-            core::ptr::null_mut(), // RTLD_DEFAULT
-            c"_thread_db_pthread_tid".as_ptr(),
-            c"GLIBC_PRIVATE".as_ptr(),
-        ) as *const [c_uint; 3];
+        let desc = dlsym(RTLD_DEFAULT, c"_thread_db_pthread_tid".as_ptr()) as *const [c_uint; 3];
         match desc.as_ref() {
             Some(&[32, 1, offset]) => offset as isize,
             _ => TID_OFFSET_FALLBACK,
@@ -70,7 +94,7 @@ fn resolve_next(slot: &AtomicUsize, name: &core::ffi::CStr) -> usize {
     match slot.load(Ordering::Acquire) {
         0 => {
             // SAFETY: dlsym with RTLD_NEXT and a NUL-terminated name.
-            let found = unsafe { dlsym(-1isize as *mut c_void, name.as_ptr()) } as usize;
+            let found = unsafe { dlsym(RTLD_NEXT, name.as_ptr()) } as usize;
             if found == 0 {
                 // glibc always defines them; without them nothing can work.
                 const MSG: &[u8] = b"ptcancel: glibc's pthread functions not found\n";

@@ -156,7 +156,7 @@ pub unsafe fn abort_pending_call(uc: *mut c_void, ours: &super::CancelRange) -> 
 }
 
 const CONTEXT_WORDS: usize = core::mem::size_of::<libc::ucontext_t>() / 4;
-const _: () = assert!(core::mem::size_of::<libc::ucontext_t>() % 4 == 0);
+const _: () = assert!(core::mem::size_of::<libc::ucontext_t>().is_multiple_of(4));
 
 /// Copies a ucontext_t word by word. Volatile, so that the compiler cannot turn it into a
 /// `memcpy` call: the signal handler must not depend on lazy binding (a static link without

@@ -9,7 +9,6 @@ use super::{io, net, time};
 
 unsafe extern "C" {
     fn __chk_fail() -> !;
-    fn dlvsym(handle: *mut c_void, name: *const c_char, version: *const c_char) -> *mut c_void;
 }
 
 /// glibc's `__fortify_fail(msg)` (GLIBC_PRIVATE, so looked up, not linked); `__chk_fail` if it
@@ -17,11 +16,7 @@ unsafe extern "C" {
 fn fortify_fail(message: &core::ffi::CStr) -> ! {
     // SAFETY: RTLD_DEFAULT lookup with NUL-terminated names; the function takes a C string.
     unsafe {
-        let f = dlvsym(
-            core::ptr::null_mut(),
-            c"__fortify_fail".as_ptr(),
-            c"GLIBC_PRIVATE".as_ptr(),
-        );
+        let f = crate::glibc::dlsym(crate::glibc::RTLD_DEFAULT, c"__fortify_fail".as_ptr());
         if !f.is_null() {
             let f: extern "C" fn(*const c_char) -> ! = core::mem::transmute(f);
             f(message.as_ptr());
