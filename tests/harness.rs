@@ -627,3 +627,239 @@ pub fn describe(source: &str, build: Build, out: &Outcome) -> String {
         out.stderr
     )
 }
+
+// ---------------------------------------------------------------------------------------------
+// Other glibc releases (tests/glibcs.rs): a C program built against a Debian release's glibc,
+// unpacked by tests/glibcs/fetch.sh into target/glibcs/<release>-<arch>/, and run with that
+// release's dynamic loader.
+
+/// A Debian release whose glibc the tests run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Glibc {
+    /// The Debian code name, as tests/glibcs/fetch.sh names the sysroot.
+    pub release: &'static str,
+    /// The glibc version that release ships.
+    pub version: &'static str,
+}
+
+impl Glibc {
+    pub const BULLSEYE: Glibc = Glibc {
+        release: "bullseye",
+        version: "2.31",
+    };
+    pub const TRIXIE: Glibc = Glibc {
+        release: "trixie",
+        version: "2.41",
+    };
+    pub const FORKY: Glibc = Glibc {
+        release: "forky",
+        version: "2.43",
+    };
+    /// Every release fetch.sh knows (bookworm, 2.36, is the host the rest of the suite uses).
+    pub const ALL: [Glibc; 3] = [Glibc::BULLSEYE, Glibc::TRIXIE, Glibc::FORKY];
+    /// The oldest and the newest: what every `cargo test` runs.
+    pub const DEFAULT: [Glibc; 2] = [Glibc::BULLSEYE, Glibc::FORKY];
+
+    pub fn name(&self) -> String {
+        format!("glibc-{}", self.version)
+    }
+}
+
+/// The releases to test: bullseye (2.31) and forky (2.43); `PTCANCEL_GLIBCS=all` adds trixie
+/// (2.41); `PTCANCEL_GLIBCS=trixie,2.31` (code names or versions) picks a set.
+pub fn glibcs() -> Vec<Glibc> {
+    let wanted = std::env::var("PTCANCEL_GLIBCS").unwrap_or_default();
+    match wanted.trim() {
+        "" => Glibc::DEFAULT.to_vec(),
+        "all" => Glibc::ALL.to_vec(),
+        list => Glibc::ALL
+            .into_iter()
+            .filter(|g| {
+                list.split(',')
+                    .map(str::trim)
+                    .any(|w| w == g.release || w == g.version)
+            })
+            .collect(),
+    }
+}
+
+/// One release's glibc for one arch, unpacked.
+#[derive(Clone, Debug)]
+pub struct Sysroot {
+    pub glibc: Glibc,
+    pub arch: Arch,
+    pub dir: PathBuf,
+}
+
+impl Sysroot {
+    pub fn triplet(&self) -> &'static str {
+        match self.arch {
+            Arch::X86_64 => "x86_64-linux-gnu",
+            Arch::I386 => "i386-linux-gnu",
+        }
+    }
+    fn debian_arch(arch: Arch) -> &'static str {
+        match arch {
+            Arch::X86_64 => "amd64",
+            Arch::I386 => "i386",
+        }
+    }
+    /// The release's dynamic loader, which runs the programs built against it.
+    pub fn loader(&self) -> PathBuf {
+        let name = match self.arch {
+            Arch::X86_64 => "ld-linux-x86-64.so.2",
+            Arch::I386 => "ld-linux.so.2",
+        };
+        self.dir.join("lib").join(self.triplet()).join(name)
+    }
+    /// The loader's `--library-path`: the release's libc, libpthread, libgcc_s...
+    pub fn library_path(&self) -> String {
+        format!(
+            "{}:{}",
+            self.dir.join("lib").join(self.triplet()).display(),
+            self.dir.join("usr/lib").join(self.triplet()).display()
+        )
+    }
+    /// The glibc version fetch.sh unpacked (libc6's upstream version, e.g. `2.43`).
+    pub fn unpacked_version(&self) -> String {
+        std::fs::read_to_string(self.dir.join("glibc-version"))
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
+    }
+    pub fn name(&self) -> String {
+        format!("{}-{:?}", self.glibc.name(), self.arch).to_lowercase()
+    }
+}
+
+/// The sysroot of `glibc` for `arch`. When it has not been fetched, stops this test binary with
+/// ONE line saying how to fetch it (fetch.sh writes `glibc-version` last, so a sysroot that has
+/// it is complete).
+pub fn sysroot(glibc: Glibc, arch: Arch) -> Sysroot {
+    let dir = root().join("target/glibcs").join(format!(
+        "{}-{}",
+        glibc.release,
+        Sysroot::debian_arch(arch)
+    ));
+    if !dir.join("glibc-version").is_file() {
+        use std::io::Write;
+        // One line even when several tests find it missing at once: the first one exits while
+        // holding the lock.
+        static ONCE: Mutex<()> = Mutex::new(());
+        let _held = ONCE.lock().unwrap_or_else(|e| e.into_inner());
+        let command = if Glibc::DEFAULT.contains(&glibc) {
+            "bash tests/glibcs/fetch.sh"
+        } else {
+            "bash tests/glibcs/fetch.sh all"
+        };
+        let _ = writeln!(
+            std::io::stderr(),
+            "ptcancel tests: the glibc {} sysroot target/glibcs/{}-{} is missing: fetch it with `{command}` (a few minutes, once)",
+            glibc.version,
+            glibc.release,
+            Sysroot::debian_arch(arch)
+        );
+        std::process::exit(1);
+    }
+    Sysroot { glibc, arch, dir }
+}
+
+/// Compiles `source` (relative to the repo root) for `build` against `sysroot`'s headers and
+/// libraries, with extra compiler flags: `Link::Glibc` plain, `Link::Preload` plain too (the
+/// library comes with [`run_on`]), `Link::Static` as ptcancel.pc links it (libptcancel.a
+/// ahead of that libc, then `-lpthread -ldl -lrt`), `-l` flags in `extra` after the source. The
+/// host gcc needs `-B` and `-L` besides `--sysroot`, or its own crt files and libraries win.
+/// An executable is built once per test binary (the i386 modes share it).
+pub fn compile_for(sysroot: &Sysroot, source: &str, build: Build, extra: &[&str]) -> PathBuf {
+    static BUILT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    assert_eq!(
+        sysroot.arch,
+        build.arch,
+        "{source}: a {:?} build against {}",
+        build.arch,
+        sysroot.name()
+    );
+    assert!(
+        !source.ends_with(".cpp") && build.link != Link::Musl,
+        "{source} ({}): only C programs with glibc builds run against another glibc",
+        build.name()
+    );
+    let src = root().join(source);
+    let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
+    let out_dir = scratch()
+        .join(format!(
+            "{}-{}",
+            sysroot.glibc.release, sysroot.glibc.version
+        ))
+        .join(build.dir_name());
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let flags: String = extra
+        .concat()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let exe = out_dir.join(if flags.is_empty() {
+        stem
+    } else {
+        format!("{stem}-{flags}")
+    });
+    require_compiler("gcc", Some(build.arch));
+    let archive = (build.link == Link::Static).then(|| &library(build.arch).archive);
+    let _guard = serialize_compiles();
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if built.contains(&exe) {
+        return exe;
+    }
+    let libdir = sysroot.dir.join("usr/lib").join(sysroot.triplet());
+    let mut cmd = Command::new("gcc");
+    cmd.args(["-O2", "-g", "-pthread", "-Wall", "-Wextra", "-Werror"])
+        .arg(build.arch.gcc_flag())
+        .arg(format!("--sysroot={}", sysroot.dir.display()))
+        .arg("-B")
+        .arg(&libdir)
+        .arg("-L")
+        .arg(&libdir)
+        .arg(format!("-I{}", root().join("include").display()))
+        .args(extra.iter().filter(|f| !f.starts_with("-l")))
+        .arg(&src);
+    if let Some(archive) = archive {
+        // ptcancel.pc's link line: the archive ahead of libc (the program's references to
+        // read(), pthread_cancel()... bind there), then the libraries that before glibc 2.34
+        // hold what the archive binds at the old versions (dlsym, aio_error, ...).
+        cmd.arg(archive).args(["-lpthread", "-ldl", "-lrt"]);
+    }
+    // Libraries after the objects that need them (before 2.34 dlsym is in libdl).
+    cmd.args(extra.iter().filter(|f| f.starts_with("-l")));
+    cmd.arg("-o").arg(&exe);
+    let out = cmd.output().unwrap_or_else(|e| panic!("run gcc: {e}"));
+    assert!(
+        out.status.success(),
+        "gcc {source} ({} against {}) failed:\n{}",
+        build.name(),
+        sysroot.name(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    built.push(exe.clone());
+    exe
+}
+
+/// Runs `exe` (built by [`compile_for`]) with `sysroot`'s dynamic loader and libraries only
+/// (`--library-path`, `--inhibit-cache`: nothing from the host's ld.so.cache), the way `build`
+/// needs: `LD_PRELOAD=libptcancel.so`, the i386 mode (checked as [`run_env`] checks it).
+pub fn run_on(
+    sysroot: &Sysroot,
+    exe: &Path,
+    build: Build,
+    args: &[&str],
+    limit_secs: u32,
+) -> Outcome {
+    let library_path = sysroot.library_path();
+    let exe = exe.to_string_lossy();
+    let mut loader_args = vec!["--inhibit-cache", "--library-path", &library_path, &exe];
+    loader_args.extend_from_slice(args);
+    run_env(&sysroot.loader(), build, &loader_args, &[], limit_secs)
+}
+
+/// The lines that differ between `reference` and `other`, marked `-` and `+`.
+pub fn line_diff(reference: &str, other: &str) -> String {
+    diff(reference, other)
+}

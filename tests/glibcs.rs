@@ -1,0 +1,212 @@
+//! The library on other glibc releases: C test programs built against Debian's glibc 2.31
+//! (bullseye) and 2.43 (forky) — 2.41 (trixie) too with `PTCANCEL_GLIBCS=all` — and run with that
+//! release's own dynamic loader and libraries, preloaded and statically linked, on x86_64 and on
+//! i386 in every syscall mode. Each must print exactly what it prints on the host (the checked-in
+//! tests/c/expected/NAME.out, or NAME.ptcancel.out where ptcancel deliberately differs from musl).
+//!
+//! The sysroots come from `bash tests/glibcs/fetch.sh` (`... all` for trixie) into
+//! target/glibcs/; a missing one stops this test binary with one line saying so.
+
+mod harness;
+
+use harness::{
+    Arch, Build, Glibc, Link, Mode, builds, compile_for, describe, glibcs, line_diff, run_on,
+    runnable, sysroot,
+};
+
+/// Whether `glibc` is selected; a test of an unselected release passes with a note.
+fn selected(glibc: Glibc) -> bool {
+    let on = glibcs().contains(&glibc);
+    if !on {
+        eprintln!(
+            "NOTE: glibc {} not selected (PTCANCEL_GLIBCS=all runs it)",
+            glibc.version
+        );
+    }
+    on
+}
+
+/// The ptcancel builds: both link modes on every arch, i386 in each syscall mode.
+fn ptcancel_builds() -> Vec<Build> {
+    runnable(builds(false)).collect()
+}
+
+/// Runs tests/c/NAME.c in every ptcancel build against `glibc`: each run must exit 0 and print
+/// tests/c/expected/NAME.out — or, where NAME.ptcancel.out exists, print exactly that and exit
+/// 0 or 1 (the program then reports its own mismatch with musl), as tests/c_programs.rs checks.
+fn expected_output(name: &str, glibc: Glibc) {
+    if !selected(glibc) {
+        return;
+    }
+    let source = format!("tests/c/{name}.c");
+    let deviations = harness::root().join(format!("tests/c/expected/{name}.ptcancel.out"));
+    let deviating = deviations.exists();
+    let expected_path = if deviating {
+        deviations
+    } else {
+        harness::root().join(format!("tests/c/expected/{name}.out"))
+    };
+    let expected = std::fs::read_to_string(&expected_path).unwrap();
+    let mut failures = vec![];
+    for build in ptcancel_builds() {
+        let root = sysroot(glibc, build.arch);
+        let exe = compile_for(&root, &source, build, &[]);
+        let out = run_on(&root, &exe, build, &[], 60);
+        let on = format!("{source} on {}", root.name());
+        if out.code != Some(0) && !(deviating && out.code == Some(1)) {
+            failures.push(describe(&on, build, &out));
+        } else if out.stdout != expected {
+            failures.push(format!(
+                "{on} [{}] does not print {}:\n{}",
+                build.name(),
+                expected_path
+                    .strip_prefix(harness::root())
+                    .unwrap()
+                    .display(),
+                line_diff(&expected, &out.stdout)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// tests/stress/stress_read.c, 2,000 rounds, in every ptcancel build against `glibc`: no byte
+/// read by a cancelled thread is lost.
+fn stress_read(glibc: Glibc) {
+    if !selected(glibc) {
+        return;
+    }
+    let rounds = "2000";
+    let expected = format!("stress_read: rounds={rounds} lost=0");
+    let mut failures = vec![];
+    for build in ptcancel_builds() {
+        let root = sysroot(glibc, build.arch);
+        let exe = compile_for(&root, "tests/stress/stress_read.c", build, &[]);
+        let out = run_on(&root, &exe, build, &[rounds], 300);
+        if out.code != Some(0) || !out.stdout.lines().any(|l| l == expected) {
+            failures.push(describe(
+                &format!("stress_read on {}", root.name()),
+                build,
+                &out,
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The same program without ptcancel, on the release's glibc alone: before 2.41 (bug 12683) it
+/// loses bytes — hundreds in 2,000 rounds — from 2.41 on none. This shows the release's own
+/// cancellation code runs, not the host's (2.36, which loses bytes too).
+fn stress_read_glibc_alone(glibc: Glibc) {
+    if !selected(glibc) {
+        return;
+    }
+    let minor: u32 = glibc.version.trim_start_matches("2.").parse().unwrap();
+    let fixed = minor >= 41;
+    let mut failures = vec![];
+    for arch in harness::arches() {
+        let build = Build::new(arch, Link::Glibc);
+        let root = sysroot(glibc, arch);
+        let exe = compile_for(&root, "tests/stress/stress_read.c", build, &[]);
+        let out = run_on(&root, &exe, build, &["2000"], 300);
+        let lost_none = out
+            .stdout
+            .lines()
+            .any(|l| l == "stress_read: rounds=2000 lost=0");
+        let as_expected = if fixed {
+            out.code == Some(0) && lost_none
+        } else {
+            out.code == Some(1) && !lost_none && out.stdout.contains("lost=")
+        };
+        if !as_expected {
+            failures.push(format!(
+                "stress_read on {} [{}]: glibc {} alone should lose {} bytes:\n{}",
+                root.name(),
+                build.name(),
+                glibc.version,
+                if fixed { "no" } else { "some" },
+                describe("stress_read", build, &out)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The machinery itself: a program built against `glibc` runs on that glibc (not the host's),
+/// plain and with ptcancel in it in every build, in the forced i386 mode.
+fn runs_on(glibc: Glibc) {
+    if !selected(glibc) {
+        return;
+    }
+    let mut all = vec![];
+    for arch in harness::arches() {
+        all.push(Build::new(arch, Link::Glibc));
+    }
+    all.extend(ptcancel_builds());
+    let mut failures = vec![];
+    for build in all {
+        let root = sysroot(glibc, build.arch);
+        let version = root.unpacked_version();
+        if version != glibc.version {
+            eprintln!(
+                "NOTE: {} holds glibc {version}, not {}: the release moved on",
+                root.dir.display(),
+                glibc.version
+            );
+        }
+        let mut extra = vec!["-ldl"];
+        if build.link == Link::Static {
+            extra.extend(["-Wl,-u,ptcancel_version", "-Wl,-u,ptcancel_syscall_mode"]);
+        }
+        let exe = compile_for(&root, "tests/glibcs/probe.c", build, &extra);
+        let out = run_on(&root, &exe, build, &[], 30);
+        let line = out.stdout.trim_end();
+        let ok = match build.link {
+            Link::Glibc => line == format!("glibc {version} ptcancel none none"),
+            _ => {
+                let mode = match (build.arch, build.mode) {
+                    (Arch::X86_64, _) => "syscall",
+                    (Arch::I386, Some(mode)) => mode.env_name(),
+                    (Arch::I386, None) => Mode::Int80.env_name(),
+                };
+                line.starts_with(&format!("glibc {version} ptcancel "))
+                    && line.ends_with(&format!(" {mode}"))
+                    && !line.contains(" none")
+            }
+        };
+        if out.code != Some(0) || !ok {
+            failures.push(describe(&format!("probe on {}", root.name()), build, &out));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// One module per check, one test per release: `semantics::glibc_2_31`, ...
+macro_rules! per_release {
+    ($module:ident, $check:expr) => {
+        mod $module {
+            use super::*;
+            #[test]
+            fn glibc_2_31() {
+                $check(Glibc::BULLSEYE)
+            }
+            #[test]
+            fn glibc_2_41() {
+                $check(Glibc::TRIXIE)
+            }
+            #[test]
+            fn glibc_2_43() {
+                $check(Glibc::FORKY)
+            }
+        }
+    };
+}
+
+per_release!(loader, runs_on);
+per_release!(semantics, |g| expected_output("semantics", g));
+per_release!(points_io, |g| expected_output("points_io", g));
+per_release!(points_threads, |g| expected_output("points_threads", g));
+per_release!(masked, |g| expected_output("masked", g));
+per_release!(asynchronous, |g| expected_output("async", g));
+per_release!(stress, stress_read);
+per_release!(glibc_alone_stress, stress_read_glibc_alone);
