@@ -132,8 +132,9 @@ fn stress_read_glibc_alone(glibc: Glibc) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// The machinery itself: a program built against `glibc` runs on that glibc (not the host's),
-/// plain and with ptcancel in it in every build, in the forced i386 mode.
+/// The machinery itself: a program built against `glibc` runs on that glibc (not the host's)
+/// with the release's crt files (its constructors run), plain and with ptcancel in it in every
+/// build, in the forced i386 mode.
 fn runs_on(glibc: Glibc) {
     if !selected(glibc) {
         return;
@@ -162,14 +163,14 @@ fn runs_on(glibc: Glibc) {
         let out = run_on(&root, &exe, build, &[], 30);
         let line = out.stdout.trim_end();
         let ok = match build.link {
-            Link::Glibc => line == format!("glibc {version} ptcancel none none"),
+            Link::Glibc => line == format!("glibc {version} init_array ran ptcancel none none"),
             _ => {
                 let mode = match (build.arch, build.mode) {
                     (Arch::X86_64, _) => "syscall",
                     (Arch::I386, Some(mode)) => mode.env_name(),
                     (Arch::I386, None) => Mode::Int80.env_name(),
                 };
-                line.starts_with(&format!("glibc {version} ptcancel "))
+                line.starts_with(&format!("glibc {version} init_array ran ptcancel "))
                     && line.ends_with(&format!(" {mode}"))
                     && !line.contains(" none")
             }

@@ -767,7 +767,8 @@ pub fn sysroot(glibc: Glibc, arch: Arch) -> Sysroot {
 /// libraries, with extra compiler flags: `Link::Glibc` plain, `Link::Preload` plain too (the
 /// library comes with [`run_on`]), `Link::Static` as ptcancel.pc links it (libptcancel.a
 /// ahead of that libc, then `-lpthread -ldl -lrt`), `-l` flags in `extra` after the source. The
-/// host gcc needs `-B` and `-L` besides `--sysroot`, or its own crt files and libraries win.
+/// host gcc needs `-B DIR/usr/lib/` and `-L DIR/usr/lib/<triplet>` besides `--sysroot`, or its
+/// own crt files and libraries win.
 /// An executable is built once per test binary (the i386 modes share it).
 pub fn compile_for(sysroot: &Sysroot, source: &str, build: Build, extra: &[&str]) -> PathBuf {
     static BUILT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
@@ -814,8 +815,10 @@ pub fn compile_for(sysroot: &Sysroot, source: &str, build: Build, extra: &[&str]
     cmd.args(["-O2", "-g", "-pthread", "-Wall", "-Wextra", "-Werror"])
         .arg(build.arch.gcc_flag())
         .arg(format!("--sysroot={}", sysroot.dir.display()))
-        .arg("-B")
-        .arg(&libdir)
+        // -B DIR/usr/lib/ (not DIR/usr/lib/<triplet>): with -m32 gcc looks under the -B prefix
+        // for <triplet>/ and 32/ only, before the host's lib32, whose Scrt1.o (2.36's) leaves
+        // .init_array to libc, which 2.31's libc does not run: constructors never ran.
+        .arg(format!("-B{}/", sysroot.dir.join("usr/lib").display()))
         .arg("-L")
         .arg(&libdir)
         .arg(format!("-I{}", root().join("include").display()))

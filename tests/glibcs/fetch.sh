@@ -128,6 +128,45 @@ EOF
 
 declare -A updated=()
 
+# Newer assemblers (forky's i386 Scrt1.o) mark `push main@GOT(%ebx)` R_386_GOT32X; Debian 12's
+# ld (binutils 2.40) then "relaxes" the push into `jmp main`, and every PIE built against that
+# release crashes at start. R_386_GOT32 means the same without the relaxation: rewrite the
+# relocation type of such pushes (opcode ff /6) in place, and say so.
+fix_push_got32x() {
+    local root=$1 name=$2 object=$1/$2 count
+    count=$(perl -e '
+        use strict; use warnings;
+        my $file = shift;
+        open(my $fh, "+<:raw", $file) or die "$file: $!\n";
+        local $/; my $elf = <$fh>;
+        die "$file: not a 32-bit little-endian ELF\n" unless substr($elf, 0, 6) eq "\x7fELF\x01\x01";
+        my ($shoff) = unpack("V", substr($elf, 0x20, 4));
+        my ($shentsize, $shnum) = unpack("v v", substr($elf, 0x2e, 4));
+        my @sh = map { [unpack("V10", substr($elf, $shoff + $_ * $shentsize, 40))] } 0 .. $shnum - 1;
+        my $fixed = 0;
+        for my $s (@sh) {
+            next unless $s->[1] == 9;    # SHT_REL
+            my $target = $sh[$s->[7]][4];
+            for (my $i = 0; $i < $s->[5]; $i += 8) {
+                my $at = $s->[4] + $i;
+                my ($offset, $info) = unpack("V V", substr($elf, $at, 8));
+                next unless ($info & 0xff) == 43;    # R_386_GOT32X
+                my ($opcode, $modrm) = unpack("C C", substr($elf, $target + $offset - 2, 2));
+                next unless $opcode == 0xff && ($modrm & 0x38) == 0x30;    # push r/m32
+                substr($elf, $at + 4, 4) = pack("V", ($info & ~0xff) | 3);    # R_386_GOT32
+                $fixed++;
+            }
+        }
+        if ($fixed) { seek($fh, 0, 0); print $fh $elf; }
+        close($fh) or die "$file: $!\n";
+        print "$fixed\n";
+    ' "$object") || return 1
+    if [ "$count" -gt 0 ]; then
+        say "$name: $count push relocation(s) R_386_GOT32X -> R_386_GOT32 (the host's ld mis-relaxes them)"
+        printf '%s: %s push relocation(s) R_386_GOT32X -> R_386_GOT32\n' "$name" "$count" >>"$root/PATCHED"
+    fi
+}
+
 fetch_one() {
     local release=$1 arch=$2
     local triplet=${triplet_of[$arch]} dir=$top/$release-$arch
@@ -198,6 +237,10 @@ fetch_one() {
     esac
     [ -e "$loader" ] || fail "$release-$arch: the unpacked packages have no ${loader#"$tmp"/}"
     [ -e "$tmp/usr/lib/$triplet/crt1.o" ] || fail "$release-$arch: no usr/lib/$triplet/crt1.o (libc6-dev)"
+
+    if [ "$arch" = i386 ]; then
+        fix_push_got32x "$tmp" "usr/lib/$triplet/Scrt1.o" || fail "$release-$arch: patching Scrt1.o failed"
+    fi
 
     local version
     version=$(dpkg-deb -f "$debs"/libc6_*.deb Version)
