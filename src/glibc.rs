@@ -41,6 +41,12 @@ core::arch::global_asm!(
     ".symver __pthread_register_cancel, __pthread_register_cancel@GLIBC_2.3.3",
     ".symver __pthread_unregister_cancel, __pthread_unregister_cancel@GLIBC_2.3.3",
 );
+// Test builds' vDSO stand-in (arch/i386/entry.rs) also loads a shared object.
+#[cfg(all(target_arch = "x86", feature = "test-hooks"))]
+core::arch::global_asm!(
+    ".symver dlopen, dlopen@GLIBC_2.1",
+    ".symver dladdr, dladdr@GLIBC_2.0",
+);
 
 /// `PTHREAD_CANCELED`.
 pub const CANCELED: *mut c_void = usize::MAX as *mut c_void;
@@ -138,6 +144,7 @@ pub fn next() -> Next {
 /// by `pthread_cancel` before the first signal is sent.
 pub fn prepare() {
     tid_offset();
+    exit_word_offset();
     next();
     // pthread_exit dlopens libgcc_s on first use; backtrace() does it now, outside any handler.
     let mut frame = [core::ptr::null_mut(); 1];
@@ -156,8 +163,48 @@ fn tid_offset() -> isize {
     }
 }
 
-/// The `tid` word of `thread`: its kernel thread id, cleared to 0 by the kernel (with a shared
-/// futex wake) when the thread exits. Not async-signal-safe on first use.
+static EXIT_WORD_OFFSET: AtomicIsize = AtomicIsize::new(-1);
+
+/// Offset of the word the kernel clears (with a shared futex wake) when a thread exits, the
+/// CLONE_CHILD_CLEARTID address glibc gives every thread: `tid` up to glibc 2.42, a join-state
+/// word of its own from 2.43. Asked of the kernel for the calling thread (the same offset in
+/// every thread); where the kernel cannot say (no CONFIG_CHECKPOINT_RESTORE), `tid`.
+fn exit_word_offset() -> isize {
+    match EXIT_WORD_OFFSET.load(Ordering::Relaxed) {
+        offset if offset >= 0 => offset,
+        _ => {
+            const PR_GET_TID_ADDRESS: usize = 40;
+            let mut address = 0usize;
+            // SAFETY: the kernel writes one pointer into `address`.
+            let r = unsafe {
+                crate::sys::syscall!(libc::SYS_prctl, PR_GET_TID_ADDRESS, &raw mut address)
+            };
+            let tp = crate::arch::thread_pointer();
+            let offset = match address.wrapping_sub(tp) as isize {
+                // Inside glibc's struct pthread (a few KiB past the thread pointer).
+                offset if r == 0 && (0..65536).contains(&offset) && offset % 4 == 0 => offset,
+                _ => tid_offset(),
+            };
+            EXIT_WORD_OFFSET.store(offset, Ordering::Relaxed);
+            offset
+        }
+    }
+}
+
+/// The word of `thread` that the kernel clears to 0 (with a shared futex wake) when the thread
+/// exits: non-zero while it lives. Not async-signal-safe on first use.
+///
+/// # Safety
+/// As for [`crate::state::of`].
+pub unsafe fn exit_word(thread: libc::pthread_t) -> &'static AtomicU32 {
+    let at = (thread as usize).wrapping_add_signed(exit_word_offset());
+    // SAFETY: an aligned word inside the caller-guaranteed live `struct pthread`; the kernel
+    // writes it, so it is only accessed atomically.
+    unsafe { &*(at as *const AtomicU32) }
+}
+
+/// The `tid` word of `thread`: its kernel thread id while it lives. Not async-signal-safe on
+/// first use.
 ///
 /// # Safety
 /// As for [`crate::state::of`].

@@ -1,5 +1,6 @@
-//! `pthread_join` and its timed forms: wait cancellably for the target's exit, then let glibc
-//! reap it, so glibc's bookkeeping (stack cache, detach state, `pthread_tryjoin_np`) stays
+//! `pthread_join` and its timed forms: wait cancellably for the target's exit (the kernel
+//! clears a word of the thread's and wakes its futex: `tid` up to glibc 2.42, a join-state
+//! word from 2.43), then let glibc reap it, so glibc's bookkeeping (stack cache, detach state, `pthread_tryjoin_np`) stays
 //! glibc's. A cancelled joiner never claimed the target: it stays joinable by someone else.
 
 use core::ffi::{c_int, c_void};
@@ -67,9 +68,11 @@ unsafe fn join_impl(
         return libc::EDEADLK;
     }
     // SAFETY: the caller's contract keeps the target's descriptor allocated.
-    let tid_word = unsafe { glibc::tid_word(thread) };
+    let exit_word = unsafe { glibc::exit_word(thread) };
+    // SAFETY: as above.
+    let tid = unsafe { glibc::thread_tid(thread) };
     // A negative tid is a thread glibc already reaped: its own join says ESRCH.
-    if tid_word.load(Ordering::Acquire) as i32 > 0 {
+    if tid > 0 && exit_word.load(Ordering::Acquire) != 0 {
         if is_detached(thread) {
             return libc::EINVAL;
         }
@@ -79,14 +82,14 @@ unsafe fn join_impl(
         };
         let hold = Hold::new(me.state() == ENABLE);
         loop {
-            let tid = tid_word.load(Ordering::Acquire);
-            if tid == 0 {
+            let live = exit_word.load(Ordering::Acquire);
+            if live == 0 {
                 break;
             }
             // The kernel's wake at thread exit is a shared-futex wake.
             match futex::wait(
-                tid_word,
-                tid,
+                exit_word,
+                live,
                 futex::SHARED,
                 deadline.as_ref(),
                 futex::MATCH_ANY,
