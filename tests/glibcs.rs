@@ -38,21 +38,28 @@ fn expected_output(name: &str, glibc: Glibc) {
     if !selected(glibc) {
         return;
     }
+    let failures = disagreements(name, &[], name, glibc);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// What [`expected_output`] checks, for tests/c/NAME.c built with `extra`, against
+/// tests/c/expected/EXPECTED.out (or EXPECTED.ptcancel.out): the failures.
+fn disagreements(name: &str, extra: &[&str], expected: &str, glibc: Glibc) -> Vec<String> {
     let source = format!("tests/c/{name}.c");
-    let deviations = harness::root().join(format!("tests/c/expected/{name}.ptcancel.out"));
+    let deviations = harness::root().join(format!("tests/c/expected/{expected}.ptcancel.out"));
     let deviating = deviations.exists();
     let expected_path = if deviating {
         deviations
     } else {
-        harness::root().join(format!("tests/c/expected/{name}.out"))
+        harness::root().join(format!("tests/c/expected/{expected}.out"))
     };
     let expected = std::fs::read_to_string(&expected_path).unwrap();
     let mut failures = vec![];
     for build in ptcancel_builds() {
         let root = sysroot(glibc, build.arch);
-        let exe = compile_for(&root, &source, build, &[]);
+        let exe = compile_for(&root, &source, build, extra);
         let out = run_on(&root, &exe, build, &[], 60);
-        let on = format!("{source} on {}", root.name());
+        let on = format!("{source} {} on {}", extra.join(" "), root.name());
         if out.code != Some(0) && !(deviating && out.code == Some(1)) {
             failures.push(describe(&on, build, &out));
         } else if out.stdout != expected {
@@ -67,6 +74,69 @@ fn expected_output(name: &str, glibc: Glibc) {
             ));
         }
     }
+    failures
+}
+
+/// With `PTCANCEL_GLIBCS=all`, every other C program of tests/c/ too (tests/c_programs.rs's
+/// list; the C++ one needs a C++ standard library the sysroots do not have), against the
+/// checked-in outputs; glibc_misc.c (epoll_pwait2) from glibc 2.35 on.
+fn other_programs(glibc: Glibc) {
+    if std::env::var("PTCANCEL_GLIBCS").as_deref() != Ok("all") {
+        eprintln!("NOTE: the other programs run with PTCANCEL_GLIBCS=all");
+        return;
+    }
+    let time64: &[&str] = &["-D_TIME_BITS=64", "-D_FILE_OFFSET_BITS=64"];
+    let mut programs: Vec<(&str, &[&str], &str)> = [
+        "points_net",
+        "points_time",
+        "sighandler",
+        "cleanup",
+        "race",
+        "points_sync",
+        "points_ipc",
+        "points_signal",
+        "points_wait",
+        "points_misc",
+        "points_abi64",
+        "disabled_blocked",
+        "exiting",
+        "glibc_cancellable",
+        "glibc_defer_np",
+    ]
+    .into_iter()
+    .map(|name| (name, &[][..], name))
+    .collect();
+    programs.extend([
+        ("points_io", &["-D_FILE_OFFSET_BITS=64"][..], "points_io"),
+        (
+            "points_io",
+            &["-D_FORTIFY_SOURCE=2", "-Wno-unused-result"][..],
+            "points_io",
+        ),
+        ("points_time", time64, "points_time"),
+        ("points_net", time64, "points_net"),
+        ("points_threads", time64, "points_threads"),
+        ("glibc_cancellable", time64, "glibc_cancellable"),
+        ("cleanup_attr", &["-fexceptions"][..], "cleanup_attr"),
+        (
+            "glibc_defer_np",
+            &["-fexceptions"][..],
+            "glibc_defer_np.fexceptions",
+        ),
+    ]);
+    let minor: u32 = glibc.version.trim_start_matches("2.").parse().unwrap();
+    if minor >= 35 {
+        programs.push(("glibc_misc", &[], "glibc_misc"));
+        programs.push(("glibc_misc", time64, "glibc_misc"));
+    }
+    // -lrt: before 2.34 mq_*, aio_* and clock_* are in librt (POSIX's link line for them).
+    let failures: Vec<String> = programs
+        .into_iter()
+        .flat_map(|(name, extra, expected)| {
+            let extra: Vec<&str> = extra.iter().copied().chain(["-lrt"]).collect();
+            disagreements(name, &extra, expected, glibc)
+        })
+        .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -211,3 +281,4 @@ per_release!(masked, |g| expected_output("masked", g));
 per_release!(asynchronous, |g| expected_output("async", g));
 per_release!(stress, stress_read);
 per_release!(glibc_alone_stress, stress_read_glibc_alone);
+per_release!(other_programs, other_programs);

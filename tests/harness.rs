@@ -753,7 +753,7 @@ pub fn sysroot(glibc: Glibc, arch: Arch) -> Sysroot {
         };
         let _ = writeln!(
             std::io::stderr(),
-            "ptcancel tests: the glibc {} sysroot target/glibcs/{}-{} is missing: fetch it with `{command}` (a few minutes, once)",
+            "ptcancel tests: the glibc {} sysroot target/glibcs/{}-{} is missing: fetch it with `{command}` (once)",
             glibc.version,
             glibc.release,
             Sysroot::debian_arch(arch)
