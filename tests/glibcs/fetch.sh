@@ -178,7 +178,7 @@ fetch_one() {
     local state=$top/.apt/$release
     if [ -z "${updated[$release]:-}" ]; then
         say "$release: reading the package lists from $mirror"
-        apt-get -q "${apt_opts[@]}" update >"$state/update.log" 2>&1 || {
+        apt-get -q "${apt_opts[@]}" --error-on=any update >"$state/update.log" 2>&1 || {
             sed 's/^/    /' "$state/update.log" >&2
             fail "$release: apt-get update with the private state in $state failed (above)"
         }
