@@ -56,6 +56,20 @@ impl AbsTime for crate::points::Timespec64 {
     }
 }
 
+fn now(clock: libc::clockid_t) -> KernelTimespec {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec (glibc's: the vDSO, no cancellation point).
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    #[allow(clippy::useless_conversion)] // 32-bit fields on i386
+    KernelTimespec {
+        tv_sec: ts.tv_sec.into(),
+        tv_nsec: ts.tv_nsec.into(),
+    }
+}
+
 /// A caller's absolute timeout, read once: (seconds, nanoseconds), or None for NULL.
 ///
 /// # Safety
@@ -66,6 +80,29 @@ pub unsafe fn read_timeout<T: AbsTime>(timeout: *const T) -> Option<(i64, i64)> 
 }
 
 impl Deadline {
+    /// One millisecond from now (CLOCK_MONOTONIC): for a short look-again wait.
+    pub fn soon() -> Deadline {
+        let now = now(libc::CLOCK_MONOTONIC);
+        let nsec = now.tv_nsec + 1_000_000;
+        Deadline {
+            realtime: false,
+            at: KernelTimespec {
+                tv_sec: now.tv_sec + nsec / 1_000_000_000,
+                tv_nsec: nsec % 1_000_000_000,
+            },
+        }
+    }
+
+    /// Whether the deadline has passed.
+    pub fn passed(&self) -> bool {
+        let now = now(if self.realtime {
+            libc::CLOCK_REALTIME
+        } else {
+            libc::CLOCK_MONOTONIC
+        });
+        (now.tv_sec, now.tv_nsec) >= (self.at.tv_sec, self.at.tv_nsec)
+    }
+
     /// glibc's checks, in its order: a clock futexes cannot wait on is `EINVAL`, so is a
     /// `tv_nsec` outside [0, 1e9). No timeout means no deadline.
     pub fn new(

@@ -68,11 +68,9 @@ unsafe fn join_impl(
         return libc::EDEADLK;
     }
     // SAFETY: the caller's contract keeps the target's descriptor allocated.
-    let exit_word = unsafe { glibc::exit_word(thread) };
-    // SAFETY: as above.
-    let tid = unsafe { glibc::thread_tid(thread) };
+    let (exit_word, tid_word) = unsafe { (glibc::exit_word(thread), glibc::tid_word(thread)) };
     // A negative tid is a thread glibc already reaped: its own join says ESRCH.
-    if tid > 0 && exit_word.load(Ordering::Acquire) != 0 {
+    if tid_word.load(Ordering::Acquire) as i32 > 0 || exit_word.load(Ordering::Acquire) != 0 {
         if is_detached(thread) {
             return libc::EINVAL;
         }
@@ -82,19 +80,31 @@ unsafe fn join_impl(
         };
         let hold = Hold::new(me.state() == ENABLE);
         loop {
-            let live = exit_word.load(Ordering::Acquire);
-            if live == 0 {
-                break;
-            }
-            // The kernel's wake at thread exit is a shared-futex wake.
-            match futex::wait(
-                exit_word,
-                live,
-                futex::SHARED,
-                deadline.as_ref(),
-                futex::MATCH_ANY,
+            let wake = match (
+                exit_word.load(Ordering::Acquire),
+                tid_word.load(Ordering::Acquire),
             ) {
-                Wake::TimedOut => {
+                (0, 0) => break,
+                // The kernel's wake at thread exit is a shared-futex wake.
+                (live, _) if live != 0 => futex::wait(
+                    exit_word,
+                    live,
+                    futex::SHARED,
+                    deadline.as_ref(),
+                    futex::MATCH_ANY,
+                ),
+                // glibc 2.43+: a new thread sets up its exit word itself, just after it
+                // starts (its tid is already there). Look again in a moment.
+                (_, tid) => futex::wait(
+                    tid_word,
+                    tid,
+                    futex::SHARED,
+                    Some(&Deadline::soon()),
+                    futex::MATCH_ANY,
+                ),
+            };
+            match wake {
+                Wake::TimedOut if deadline.as_ref().is_some_and(Deadline::passed) => {
                     hold.end();
                     return libc::ETIMEDOUT;
                 }
@@ -103,7 +113,7 @@ unsafe fn join_impl(
                     hold.act();
                     return libc::ECANCELED;
                 }
-                Wake::Woken | Wake::Interrupted => {}
+                _ => {}
             }
         }
         hold.end();
