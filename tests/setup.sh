@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite, the demo and `make install` need and a fresh Debian/Ubuntu
 # machine lacks, and nothing else: the packages gcc-multilib g++-multilib musl-tools pkg-config
-# make, the i686 Rust target, and cbindgen 0.29.0 (into target/tools/bin, which tests/run.sh puts
+# make valgrind, the i686 Rust target, cbindgen 0.29.0 (into target/tools/bin, which tests/run.sh puts
 # first on PATH; an installed cbindgen of another version is left alone). Says what it installs;
-# does nothing when everything is there. apt-get needs root, or sudo.
+# does nothing when everything is there. apt-get needs root, or sudo. Then the other glibcs'
+# sysroots (tests/glibcs/fetch.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,7 @@ fail() { say "$*"; exit 1; }
 command -v cargo >/dev/null ||
     fail "cargo is missing: install Rust with rustup (https://rustup.rs), then run this again"
 
-packages=(gcc-multilib g++-multilib musl-tools pkg-config make)
+packages=(gcc-multilib g++-multilib musl-tools pkg-config make valgrind)
 if command -v dpkg-query >/dev/null; then
     missing=()
     for pkg in "${packages[@]}"; do
@@ -54,4 +55,12 @@ if ! PATH="$tools/bin:$PATH" cbindgen --version 2>/dev/null | grep -qx 'cbindgen
     say "installing cbindgen 0.29.0 into target/tools (a few minutes, once)"
     cargo install --quiet --locked --root "$tools" cbindgen --version 0.29.0 ||
         fail "could not install cbindgen: run \`cargo install --locked cbindgen --version 0.29.0\`"
+fi
+
+# The glibc 2.31 and 2.43 sysroots tests/glibcs.rs runs the C programs against (about 30 s,
+# once; the host's apt state and libc are not touched).
+if [ "${PTCANCEL_GLIBCS:-}" = all ]; then
+    bash tests/glibcs/fetch.sh all
+else
+    bash tests/glibcs/fetch.sh
 fi
