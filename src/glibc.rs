@@ -6,6 +6,7 @@ use core::sync::atomic::{AtomicIsize, AtomicU32, AtomicUsize, Ordering};
 unsafe extern "C" {
     pub fn __errno_location() -> *mut c_int;
     pub fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+    fn dlopen(file: *const c_char, flags: c_int) -> *mut c_void;
     fn backtrace(buffer: *mut *mut c_void, size: c_int) -> c_int;
     /// glibc's own cleanup-buffer chain (the part of `__pthread_register_cancel_defer` that we
     /// do not replace). On i386 these are regparm(1): call them only through
@@ -26,6 +27,7 @@ const RTLD_NEXT: *mut c_void = -1isize as *mut c_void;
 #[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(
     ".symver dlsym, dlsym@GLIBC_2.2.5",
+    ".symver dlopen, dlopen@GLIBC_2.2.5",
     ".symver aio_error, aio_error@GLIBC_2.2.5",
     ".symver pthread_getattr_np, pthread_getattr_np@GLIBC_2.2.5",
     ".symver pthread_tryjoin_np, pthread_tryjoin_np@GLIBC_2.3.3",
@@ -35,18 +37,16 @@ core::arch::global_asm!(
 #[cfg(target_arch = "x86")]
 core::arch::global_asm!(
     ".symver dlsym, dlsym@GLIBC_2.0",
+    ".symver dlopen, dlopen@GLIBC_2.1",
     ".symver aio_error, aio_error@GLIBC_2.1",
     ".symver pthread_getattr_np, pthread_getattr_np@GLIBC_2.2.3",
     ".symver pthread_tryjoin_np, pthread_tryjoin_np@GLIBC_2.3.3",
     ".symver __pthread_register_cancel, __pthread_register_cancel@GLIBC_2.3.3",
     ".symver __pthread_unregister_cancel, __pthread_unregister_cancel@GLIBC_2.3.3",
 );
-// Test builds' vDSO stand-in (arch/i386/entry.rs) also loads a shared object.
+// Test builds' vDSO stand-in (arch/i386/entry.rs) also uses dladdr.
 #[cfg(all(target_arch = "x86", feature = "test-hooks"))]
-core::arch::global_asm!(
-    ".symver dlopen, dlopen@GLIBC_2.1",
-    ".symver dladdr, dladdr@GLIBC_2.0",
-);
+core::arch::global_asm!(".symver dladdr, dladdr@GLIBC_2.0");
 
 /// `PTHREAD_CANCELED`.
 pub const CANCELED: *mut c_void = usize::MAX as *mut c_void;
@@ -114,6 +114,21 @@ fn resolve_next(slot: &AtomicUsize, name: &core::ffi::CStr) -> usize {
             found
         }
         found => found,
+    }
+}
+
+/// glibc's own definition of `name` in libc.so.6 itself, or NULL. Unlike RTLD_NEXT this never
+/// finds a wrapper that calls back into one of ptcancel's names: glibc 2.31's libpthread has a
+/// `system` that calls `__libc_system`, which ptcancel also exports.
+pub fn in_libc(name: &core::ffi::CStr) -> *mut c_void {
+    // SAFETY: NUL-terminated names; RTLD_NOLOAD only finds the libc already loaded, and a
+    // handle lookup searches that object (and the loader) only.
+    unsafe {
+        let libc = dlopen(c"libc.so.6".as_ptr(), libc::RTLD_NOW | libc::RTLD_NOLOAD);
+        if libc.is_null() {
+            return core::ptr::null_mut();
+        }
+        dlsym(libc, name.as_ptr())
     }
 }
 

@@ -1,6 +1,6 @@
 //! Waiting for child processes, and `system`.
 
-use core::ffi::{c_char, c_int, c_void};
+use core::ffi::{c_char, c_int};
 use libc::{id_t, idtype_t, pid_t, rusage, siginfo_t};
 
 use super::alias;
@@ -66,16 +66,11 @@ crate::arch::export! {
     }
 }
 
-unsafe extern "C" {
-    fn dlsym(handle: *mut c_void, name: *const c_char) -> *mut c_void;
-}
-
-/// `system`: a cancellation point at entry (musl's rule), otherwise glibc's own (found with
-/// RTLD_NEXT, i.e. the definition after ours: libc's).
+/// `system`: a cancellation point at entry (musl's rule), otherwise glibc's own (libc.so.6's
+/// own definition: see `glibc::in_libc`).
 extern "C" fn system_impl(command: *const c_char) -> c_int {
     crate::api::testcancel();
-    // SAFETY: RTLD_NEXT lookup of a NUL-terminated name.
-    let libc_system = unsafe { dlsym(libc::RTLD_NEXT, c"system".as_ptr()) };
+    let libc_system = crate::glibc::in_libc(c"system");
     if libc_system.is_null() {
         crate::glibc::set_errno(libc::ENOSYS);
         return -1;
