@@ -71,7 +71,20 @@ pub fn library(arch: Arch) -> &'static Library {
         return lib;
     }
     require_rust_target(arch);
-    let target_dir = root().join("target").join("artifacts");
+    // The stand-in vDSO of kernel-helpers mode (PTCANCEL_TEST_VDSO) needs the test hook.
+    let dir = cargo_build(arch, "artifacts", &["--features", "test-hooks"]);
+    let lib: &'static Library = Box::leak(Box::new(Library {
+        shared: dir.join("libptcancel.so"),
+        archive: dir.join("libptcancel.a"),
+    }));
+    built.push((arch, lib));
+    lib
+}
+
+/// `cargo build --release` of the library for `arch` into `target/<target_dir>` (its own, so
+/// that it does not wait on the lock of the `cargo test` that runs us); the output directory.
+pub fn cargo_build(arch: Arch, target_dir: &str, extra: &[&str]) -> PathBuf {
+    let target_dir = root().join("target").join(target_dir);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(root())
@@ -82,10 +95,8 @@ pub fn library(arch: Arch) -> &'static Library {
             "ptcancel",
             "--target",
             arch.rust_target(),
-            // The stand-in vDSO of kernel-helpers mode (PTCANCEL_TEST_VDSO).
-            "--features",
-            "test-hooks",
         ])
+        .args(extra)
         .arg("--target-dir")
         .arg(&target_dir)
         .status()
@@ -95,13 +106,7 @@ pub fn library(arch: Arch) -> &'static Library {
         "cargo build for {} failed",
         arch.rust_target()
     );
-    let dir = target_dir.join(arch.rust_target()).join("release");
-    let lib: &'static Library = Box::leak(Box::new(Library {
-        shared: dir.join("libptcancel.so"),
-        archive: dir.join("libptcancel.a"),
-    }));
-    built.push((arch, lib));
-    lib
+    target_dir.join(arch.rust_target()).join("release")
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

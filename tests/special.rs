@@ -46,25 +46,7 @@ fn setuid_programs_ignore_the_environment() {
         return;
     }
     // Release build: no PTCANCEL_TEST_VDSO anywhere in it.
-    let target_dir = harness::root().join("target").join("release-check");
-    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
-        .current_dir(harness::root())
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "ptcancel",
-            "--target",
-            Arch::I386.rust_target(),
-        ])
-        .arg("--target-dir")
-        .arg(&target_dir)
-        .status()
-        .expect("run cargo");
-    assert!(status.success());
-    let release = target_dir
-        .join(Arch::I386.rust_target())
-        .join("release/libptcancel.so");
+    let release = harness::cargo_build(Arch::I386, "release-check", &[]).join("libptcancel.so");
     let bytes = std::fs::read(&release).unwrap();
     assert!(
         !bytes.windows(18).any(|w| w == b"PTCANCEL_TEST_VDSO"),
