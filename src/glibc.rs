@@ -158,6 +158,7 @@ pub fn next() -> Next {
 /// Prepares what acting on a cancel from a signal handler needs. Not async-signal-safe: called
 /// by `pthread_cancel` before the first signal is sent.
 pub fn prepare() {
+    crate::glibc_cp::prepare();
     tid_offset();
     exit_word_offset();
     next();

@@ -6,7 +6,8 @@ use core::ffi::{c_int, c_void};
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::arch;
-use crate::state;
+use crate::glibc_cp;
+use crate::state::{self, ThreadCancel};
 use crate::sys::{KERNEL_SIGSET_SIZE, syscall};
 use crate::syscall_cp;
 
@@ -113,16 +114,22 @@ extern "C" fn on_cancel_signal(_sig: c_int, info: *mut libc::siginfo_t, uc: *mut
     // SAFETY: `uc` is the kernel's context (see above); everything below edits only it.
     unsafe {
         if me.kind() == state::ASYNCHRONOUS {
-            // Act here, with the interrupted mask back in place, plus 32 while unwinding.
-            *context_sigmask(uc) |= SIGCANCEL_BIT;
-            syscall!(
-                libc::SYS_rt_sigprocmask,
-                libc::SIG_SETMASK,
-                context_sigmask(uc),
-                0,
-                KERNEL_SIGSET_SIZE
-            );
-            syscall_cp::exit(me);
+            act_here(me, uc);
+        }
+        // Inside one of glibc's own cancellable syscalls (stdio, fopen...), not yet made.
+        if glibc_cp::syscall_pending(me, uc) {
+            if me.state() == state::ENABLE {
+                act_here(me, uc);
+            }
+            // MASKED: the syscall fails with ECANCELED, as ptcancel's own points do, and the
+            // glibc function reports it as the I/O error it is.
+            arch::skip_syscall(uc, -(libc::ECANCELED as isize));
+            me.set_state(state::DISABLE);
+            return;
+        }
+        if me.state() == state::ENABLE {
+            // Wherever it is, glibc's next own cancellable syscall acts before it is made.
+            glibc_cp::mirror(me, true);
         }
         let pc = arch::context_pc(uc);
         for range in arch::cancel_ranges() {
@@ -154,4 +161,25 @@ extern "C" fn on_cancel_signal(_sig: c_int, info: *mut libc::siginfo_t, uc: *mut
         *context_sigmask(uc) |= SIGCANCEL_BIT;
     }
     send_self();
+}
+
+/// Acts on the cancel from the handler: the interrupted mask comes back, plus 32 while the
+/// thread unwinds from this frame through the interrupted code.
+///
+/// # Safety
+/// `uc` must be the handler's context, and unwinding from it must lose nothing (asynchronous
+/// type, or a syscall that has not been made).
+unsafe fn act_here(me: &ThreadCancel, uc: *mut c_void) -> ! {
+    // SAFETY: the caller's contract; only the context's mask is edited, then installed.
+    unsafe {
+        *context_sigmask(uc) |= SIGCANCEL_BIT;
+        syscall!(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            context_sigmask(uc),
+            0,
+            KERNEL_SIGSET_SIZE
+        );
+    }
+    syscall_cp::exit(me)
 }

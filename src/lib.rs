@@ -20,9 +20,13 @@ mod arch;
 
 pub mod api;
 /// cbindgen:ignore
+mod env;
+/// cbindgen:ignore
 mod futex;
 /// cbindgen:ignore
 mod glibc;
+/// cbindgen:ignore
+mod glibc_cp;
 /// cbindgen:ignore
 mod handler;
 /// cbindgen:ignore

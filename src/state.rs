@@ -8,6 +8,7 @@
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use crate::arch;
+use crate::glibc_cp;
 
 pub const ENABLE: u8 = 0;
 pub const DISABLE: u8 = 1;
@@ -54,6 +55,9 @@ impl ThreadCancel {
     pub fn state(&self) -> u8 {
         match self.state.load(Ordering::SeqCst) {
             s if s & EXITING != 0 => DISABLE,
+            // glibc itself acted on the cancel (its next internal cancellable syscall did, see
+            // glibc_cp): the thread is exiting, though not through ptcancel.
+            _ if self.pending() && glibc_cp::exiting(self) => DISABLE,
             s => s,
         }
     }
@@ -61,7 +65,13 @@ impl ThreadCancel {
     /// it. Once the thread is exiting the new state is recorded but never takes effect.
     pub fn set_state(&self, state: u8) -> u8 {
         let exiting = self.state.load(Ordering::Relaxed) & EXITING;
-        match self.state.swap(state | exiting, Ordering::SeqCst) {
+        let old = self.state.swap(state | exiting, Ordering::SeqCst);
+        if self.pending() {
+            // After the store: a cancel handled before it set glibc's bit, one after it sees
+            // the new state.
+            glibc_cp::mirror(self, state | exiting == ENABLE);
+        }
+        match old {
             old if old & EXITING != 0 => DISABLE,
             old => old,
         }
@@ -73,6 +83,9 @@ impl ThreadCancel {
         self.set_kind(DEFERRED);
         let state = self.state.load(Ordering::Relaxed);
         self.state.store(state | EXITING, Ordering::SeqCst);
+        if self.pending() {
+            glibc_cp::mirror(self, false);
+        }
     }
     /// Whether the thread is inside a cancellable syscall (possibly below a signal handler).
     pub fn in_call(&self) -> bool {

@@ -11,10 +11,10 @@
 //! shared object stand in for the vDSO, in test builds only (the `test-hooks` feature). None of
 //! them is read in a set-uid/set-gid program (AT_SECURE).
 
-use core::ffi::{CStr, c_char, c_void};
+use core::ffi::{CStr, c_void};
 use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
-use crate::sys::syscall;
+use crate::env::{self, say};
 use crate::vdso::{Elf, Image, mapped_size};
 
 const KERNEL_HELPERS: u8 = 1;
@@ -27,6 +27,8 @@ static ENTRY_START: AtomicUsize = AtomicUsize::new(0);
 static ENTRY_LANDING: AtomicUsize = AtomicUsize::new(0);
 /// How many words the entry pushes before its syscall instruction (one per byte, from start).
 static ENTRY_PUSHES: AtomicUsize = AtomicUsize::new(0);
+/// The real vDSO entry (AT_SYSINFO), which glibc calls, if its layout is verified; else 0.
+static GLIBC_ENTRY: AtomicUsize = AtomicUsize::new(0);
 /// The vDSO helper functions in kernel-helpers mode.
 static PENDING_RETURN_ADDRESS: AtomicUsize = AtomicUsize::new(0);
 static ABORT_PENDING: AtomicUsize = AtomicUsize::new(0);
@@ -186,6 +188,54 @@ unsafe fn popped_to_thunk(uc: *mut c_void, old_sp: usize, ours: &super::CancelRa
     near && pc == ours.end && unsafe { *(sp as *const usize) } == super::syscall_entry()
 }
 
+/// If the interrupted thread is inside a call that glibc's code `text` made into the real vDSO
+/// entry and its syscall has not been made (or is being restarted), pops the entry's frame
+/// (restoring the registers it saved) and puts the PC back on glibc's `call *%gs:0x10`:
+/// the thread is then exactly as before the call. Only for the verified entry layout.
+///
+/// # Safety
+/// `uc` must be the handler's `ucontext_t`.
+pub unsafe fn leave_glibc_vsyscall(uc: *mut c_void, text: &core::ops::Range<usize>) -> bool {
+    let start = GLIBC_ENTRY.load(Ordering::Relaxed);
+    // SAFETY: the caller's contract.
+    let (pc, sp) = unsafe { (super::context_pc(uc), super::context_reg(uc, libc::REG_ESP)) };
+    if start == 0 || !(start..start + VSYSCALL_LANDING).contains(&pc) {
+        return false;
+    }
+    // One one-byte push per byte from the start (ecx, edx, ebp), then the syscall slot.
+    let pushed = (pc - start).min(VSYSCALL_PROLOGUE.len());
+    // SAFETY: the thread is inside a call into the entry: its stack holds the pushed words
+    // and the return address right there.
+    let words = unsafe { *((sp) as *const [usize; 4]) };
+    let Some(&ret) = words.get(pushed) else {
+        return false;
+    };
+    let call = ret.wrapping_sub(super::glibc_cp::CALL_SYSINFO.len());
+    // SAFETY: `call` is checked to lie in libc's mapped code before its bytes are read.
+    let from_glibc = text.contains(&call)
+        && ret <= text.end
+        && unsafe { *(call as *const [u8; 7]) } == super::glibc_cp::CALL_SYSINFO;
+    if !from_glibc {
+        return false;
+    }
+    // The saved registers, last pushed first: ebp (if pushed), edx, ecx.
+    let saved = [libc::REG_ECX, libc::REG_EDX, libc::REG_EBP];
+    for (&reg, &value) in saved
+        .iter()
+        .take(pushed)
+        .zip(words.iter().take(pushed).rev())
+    {
+        // SAFETY: the handler's context; the words pushed hold the registers' values.
+        unsafe { super::set_context_reg(uc, reg, value) };
+    }
+    // SAFETY: as above.
+    unsafe {
+        super::set_context_reg(uc, libc::REG_ESP, sp + 4 * (pushed + 1));
+        super::set_context_pc(uc, call);
+    }
+    true
+}
+
 // ---- Start-up: find the entry and pick the mode ---------------------------------------------
 
 /// A mapped image of known size, read through checked slices.
@@ -274,41 +324,20 @@ fn inspect(base: usize, entry: usize, loaded_by_ld_so: bool) -> Option<Found> {
 
 unsafe extern "C" {
     fn getauxval(kind: core::ffi::c_ulong) -> core::ffi::c_ulong;
-    fn getenv(name: *const c_char) -> *const c_char;
 }
 
 #[cfg(feature = "test-hooks")]
 unsafe extern "C" {
-    fn dlopen(path: *const c_char, flags: core::ffi::c_int) -> *mut c_void;
-    fn dlsym(handle: *mut c_void, name: *const c_char) -> *mut c_void;
+    fn dlopen(path: *const core::ffi::c_char, flags: core::ffi::c_int) -> *mut c_void;
+    fn dlsym(handle: *mut c_void, name: *const core::ffi::c_char) -> *mut c_void;
     fn dladdr(addr: *const c_void, info: *mut libc::Dl_info) -> core::ffi::c_int;
-}
-
-/// An environment variable, never in a set-uid/set-gid (AT_SECURE) program: a static link
-/// brings the library into those too, and their environment is the caller's.
-fn env(name: &CStr) -> Option<&'static [u8]> {
-    // SAFETY: getauxval has no preconditions.
-    if unsafe { getauxval(libc::AT_SECURE) } != 0 {
-        return None;
-    }
-    // SAFETY: getenv at start-up, before other threads exist; the string outlives us.
-    let value = unsafe { getenv(name.as_ptr()) };
-    // SAFETY: a non-NULL getenv result is a NUL-terminated string.
-    (!value.is_null()).then(|| unsafe { CStr::from_ptr(value) }.to_bytes())
-}
-
-fn say(parts: &[&[u8]]) {
-    for part in parts {
-        // SAFETY: writing a valid buffer to fd 2.
-        unsafe { syscall!(libc::SYS_write, 2, part.as_ptr(), part.len()) };
-    }
 }
 
 /// The real vDSO, or (test builds only: the `test-hooks` feature) the stand-in named by
 /// PTCANCEL_TEST_VDSO: (image base, entry, whether ld.so loaded it).
 fn locate_entry() -> Option<(usize, usize, bool)> {
     #[cfg(feature = "test-hooks")]
-    if let Some(path) = env(c"PTCANCEL_TEST_VDSO") {
+    if let Some(path) = env::var(c"PTCANCEL_TEST_VDSO") {
         let mut buf = [0u8; 512];
         let path = buf.get_mut(..path.len()).map(|b| {
             b.copy_from_slice(path);
@@ -341,13 +370,14 @@ fn locate_entry() -> Option<(usize, usize, bool)> {
 }
 
 fn select_mode() {
+    remember_glibc_entry();
     let found = locate_entry().and_then(|(base, entry, by_ld_so)| inspect(base, entry, by_ld_so));
     let best = match &found {
         Some(f) if f.helpers.is_some() => KERNEL_HELPERS,
         Some(f) if f.layout_verified => EMULATED_HELPERS,
         _ => INT80,
     };
-    let wanted = match env(c"PTCANCEL_I386_MODE") {
+    let wanted = match env::var(c"PTCANCEL_I386_MODE") {
         None | Some(b"") | Some(b"auto") => best,
         Some(b"kernel-helpers") => KERNEL_HELPERS,
         Some(b"emulated-helpers") => EMULATED_HELPERS,
@@ -414,12 +444,27 @@ fn select_mode() {
     MODE.store(mode, Ordering::Relaxed);
     // SAFETY: start-up, single-threaded; the thunk reads the slot with a plain load.
     unsafe { super::syscall_entry_slot().write_volatile(entry) };
-    if env(c"PTCANCEL_DEBUG").is_some_and(|v| v != b"0") {
+    if env::debug() {
         say(&[
             b"ptcancel: i386 syscall mode ",
             mode_name().to_bytes(),
             b"\n",
         ]);
+    }
+}
+
+/// glibc's own syscalls use the real vDSO entry whatever our thunk uses (a test stand-in, or
+/// the int80 stub): remember it when its layout is verified.
+fn remember_glibc_entry() {
+    // SAFETY: getauxval has no preconditions.
+    let (base, entry) = unsafe {
+        (
+            getauxval(libc::AT_SYSINFO_EHDR) as usize,
+            getauxval(32 /* AT_SYSINFO */) as usize,
+        )
+    };
+    if base != 0 && entry != 0 && inspect(base, entry, false).is_some_and(|f| f.layout_verified) {
+        GLIBC_ENTRY.store(entry, Ordering::Relaxed);
     }
 }
 

@@ -8,7 +8,9 @@ use core::ffi::c_void;
 pub use crate::syscall_cp::CancelRange;
 
 mod entry;
+mod glibc_cp;
 pub use entry::{abort_pending_call, mode_name, returning_to_thunk};
+pub use glibc_cp::{SYSCALL_CANCEL_ARCH, at_syscall, skip_syscall};
 
 global_asm!(
     include_str!("syscall_cp.s"),

@@ -7,6 +7,9 @@ use core::ffi::c_void;
 
 pub use crate::syscall_cp::CancelRange;
 
+mod glibc_cp;
+pub use glibc_cp::{SYSCALL_CANCEL_ARCH, at_syscall, skip_syscall};
+
 global_asm!(
     include_str!("syscall_cp.s"),
     cancel_raw = sym crate::syscall_cp::cancel_raw,
