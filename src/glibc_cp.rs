@@ -68,17 +68,23 @@ pub fn prepare() {
         return;
     }
     let found = recognise();
-    let (scheme, why): (u8, &[u8]) = match found {
-        Ok(scheme) => (scheme, b""),
-        Err(why) => (NOT_RECOGNISED, why),
-    };
+    // Test builds only: simulate a glibc whose layout is not recognised.
     #[cfg(feature = "test-hooks")]
-    let (scheme, why): (u8, &[u8]) = match env::var(c"PTCANCEL_TEST_GLIBC_LAYOUT") {
-        Some(b"unknown") => (
-            NOT_RECOGNISED,
-            b"layout made unknown by PTCANCEL_TEST_GLIBC_LAYOUT",
-        ),
-        _ => (scheme, why),
+    let found = match env::var(c"PTCANCEL_TEST_GLIBC_LAYOUT") {
+        Some(b"unknown") => Err(b"layout made unknown by PTCANCEL_TEST_GLIBC_LAYOUT".as_slice()),
+        _ => found,
+    };
+    // All or nothing: without a recognised scheme glibc's bits are not touched either.
+    let (scheme, why): (u8, &[u8]) = match found {
+        Ok(found) => {
+            TEXT_START.store(found.text.start, Ordering::Relaxed);
+            TEXT_END.store(found.text.end, Ordering::Relaxed);
+            RANGE_START.store(found.range.0, Ordering::Relaxed);
+            RANGE_SYSCALL.store(found.range.1, Ordering::Relaxed);
+            OFFSET.store(found.offset, Ordering::Relaxed);
+            (found.scheme, b"")
+        }
+        Err(why) => (NOT_RECOGNISED, why),
     };
     SCHEME.store(scheme, Ordering::Release);
     if env::debug() {
@@ -106,24 +112,40 @@ pub fn prepare() {
     }
 }
 
-fn recognise() -> Result<u8, &'static [u8]> {
+/// What `recognise` found.
+struct Found {
+    scheme: u8,
+    offset: isize,
+    text: Range<usize>,
+    /// 2.41+: `__syscall_cancel_arch`'s window start and syscall instruction.
+    range: (usize, usize),
+}
+
+fn recognise() -> Result<Found, &'static [u8]> {
     let minor = glibc_minor().ok_or(b"unknown version".as_slice())?;
     if minor < 31 {
         return Err(b"older than 2.31");
     }
     let offset = cancelhandling_offset().ok_or(b"cancelhandling not found".as_slice())?;
     let text = libc_text().ok_or(b"libc's code not found".as_slice())?;
-    TEXT_START.store(text.start, Ordering::Relaxed);
-    TEXT_END.store(text.end, Ordering::Relaxed);
-    OFFSET.store(offset, Ordering::Relaxed);
     if minor <= 40 {
-        return Ok(ASYNC_WINDOW);
+        return Ok(Found {
+            scheme: ASYNC_WINDOW,
+            offset,
+            text,
+            range: (0, 0),
+        });
     }
+    // The layout also pins the canceled bit (its `testb`) for releases after 2.43.
     let at = find_unique(&text, &arch::SYSCALL_CANCEL_ARCH)
         .ok_or(b"__syscall_cancel_arch not found".as_slice())?;
-    RANGE_START.store(at + arch::SYSCALL_CANCEL_ARCH.start, Ordering::Relaxed);
-    RANGE_SYSCALL.store(at + arch::SYSCALL_CANCEL_ARCH.syscall, Ordering::Relaxed);
-    Ok(ARCH_RANGE)
+    let layout = &arch::SYSCALL_CANCEL_ARCH;
+    Ok(Found {
+        scheme: ARCH_RANGE,
+        offset,
+        text,
+        range: (at + layout.start, at + layout.syscall),
+    })
 }
 
 /// The minor number of glibc's version ("2.36" → 36).

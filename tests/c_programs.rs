@@ -236,6 +236,19 @@ fn glibc_cancellable_time64() {
     );
 }
 
+/// glibc's own cancellation points inside stdio (fgets, fread, getline, fgetc, fprintf +
+/// fflush, fopen of a FIFO), which musl does not have: glibc is the reference. Under ptcancel
+/// they are glibc-internal syscalls (src/glibc_cp.rs); every stream stays usable.
+#[test]
+fn glibc_stdio() {
+    check_agree(
+        "tests/c/glibc_stdio.c",
+        &[],
+        Reference::Glibc,
+        Some("tests/c/expected/glibc_stdio.out"),
+    );
+}
+
 /// A thread that has started to exit (pthread_exit, its start routine returning, acting on a
 /// cancel) is never cancelled again: cleanup handlers and TSD destructors run once, with plain
 /// calls, and nothing exits twice.

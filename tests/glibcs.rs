@@ -140,49 +140,46 @@ fn other_programs(glibc: Glibc) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// tests/stress/stress_read.c, 2,000 rounds, in every ptcancel build against `glibc`: no byte
-/// read by a cancelled thread is lost.
-fn stress_read(glibc: Glibc) {
+/// tests/stress/NAME.c, 2,000 rounds, in every ptcancel build against `glibc`: no byte read by
+/// a cancelled thread is lost (stress_read: read(); stress_stdio: glibc's own read() inside
+/// fgets/fread).
+fn stress(name: &str, glibc: Glibc) {
     if !selected(glibc) {
         return;
     }
     let rounds = "2000";
-    let expected = format!("stress_read: rounds={rounds} lost=0");
+    let expected = format!("{name}: rounds={rounds} lost=0");
+    let source = format!("tests/stress/{name}.c");
     let mut failures = vec![];
     for build in ptcancel_builds() {
         let root = sysroot(glibc, build.arch);
-        let exe = compile_for(&root, "tests/stress/stress_read.c", build, &[]);
+        let exe = compile_for(&root, &source, build, &[]);
         let out = run_on(&root, &exe, build, &[rounds], 300);
         if out.code != Some(0) || !out.stdout.lines().any(|l| l == expected) {
-            failures.push(describe(
-                &format!("stress_read on {}", root.name()),
-                build,
-                &out,
-            ));
+            failures.push(describe(&format!("{name} on {}", root.name()), build, &out));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// The same program without ptcancel, on the release's glibc alone: before 2.41 (bug 12683) it
+/// The same programs without ptcancel, on the release's glibc alone: before 2.41 (bug 12683) it
 /// loses bytes — hundreds in 2,000 rounds — from 2.41 on none. This shows the release's own
 /// cancellation code runs, not the host's (2.36, which loses bytes too).
-fn stress_read_glibc_alone(glibc: Glibc) {
+fn stress_glibc_alone(name: &str, glibc: Glibc) {
     if !selected(glibc) {
         return;
     }
     let minor: u32 = glibc.version.trim_start_matches("2.").parse().unwrap();
     let fixed = minor >= 41;
+    let source = format!("tests/stress/{name}.c");
+    let none_lost = format!("{name}: rounds=2000 lost=0");
     let mut failures = vec![];
     for arch in harness::arches() {
         let build = Build::new(arch, Link::Glibc);
         let root = sysroot(glibc, arch);
-        let exe = compile_for(&root, "tests/stress/stress_read.c", build, &[]);
+        let exe = compile_for(&root, &source, build, &[]);
         let out = run_on(&root, &exe, build, &["2000"], 300);
-        let lost_none = out
-            .stdout
-            .lines()
-            .any(|l| l == "stress_read: rounds=2000 lost=0");
+        let lost_none = out.stdout.lines().any(|l| l == none_lost);
         let as_expected = if fixed {
             out.code == Some(0) && lost_none
         } else {
@@ -190,12 +187,12 @@ fn stress_read_glibc_alone(glibc: Glibc) {
         };
         if !as_expected {
             failures.push(format!(
-                "stress_read on {} [{}]: glibc {} alone should lose {} bytes:\n{}",
+                "{name} on {} [{}]: glibc {} alone should lose {} bytes:\n{}",
                 root.name(),
                 build.name(),
                 glibc.version,
                 if fixed { "no" } else { "some" },
-                describe("stress_read", build, &out)
+                describe(name, build, &out)
             ));
         }
     }
@@ -279,6 +276,12 @@ per_release!(points_io, |g| expected_output("points_io", g));
 per_release!(points_threads, |g| expected_output("points_threads", g));
 per_release!(masked, |g| expected_output("masked", g));
 per_release!(asynchronous, |g| expected_output("async", g));
-per_release!(stress, stress_read);
-per_release!(glibc_alone_stress, stress_read_glibc_alone);
+per_release!(glibc_stdio, |g| expected_output("glibc_stdio", g));
+per_release!(stress, |g| stress("stress_read", g));
+per_release!(stress_stdio, |g| stress("stress_stdio", g));
+per_release!(glibc_alone_stress, |g| stress_glibc_alone("stress_read", g));
+per_release!(glibc_alone_stdio_stress, |g| stress_glibc_alone(
+    "stress_stdio",
+    g
+));
 per_release!(other_programs, other_programs);

@@ -2,6 +2,8 @@
 
 mod harness;
 
+use std::path::Path;
+
 use harness::{
     Arch, Build, Link, Mode, arches, build_fake_vdso, builds, check_ptcancel_builds, compile,
     describe, library, run, run_env, runnable,
@@ -304,4 +306,34 @@ fn fortified_entry_points() {
 #[test]
 fn aio_suspend_is_a_cancellation_point() {
     check_ptcancel_builds("tests/special/aio.c", &[], &[]);
+}
+
+/// glibc's own cancellable syscalls under PTHREAD_CANCEL_MASKED: a thread blocked in fgets() or
+/// in fprintf() + fflush() gets NULL / EOF with errno ECANCELED and the stream's error flag,
+/// and its state becomes DISABLE; the stream stays usable.
+#[test]
+fn masked_stdio_reports_ecanceled() {
+    check_ptcancel_builds("tests/special/stdio.c", &[], &["masked"]);
+}
+
+/// A glibc whose cancellable-syscall layout the library does not recognise (simulated in test
+/// builds with PTCANCEL_TEST_GLIBC_LAYOUT=unknown): a thread blocked in fgets() stays blocked,
+/// as before, the cancel acts at the next cancellation point, and PTCANCEL_DEBUG=1 says so
+/// once.
+#[test]
+fn unrecognised_glibc_layout_falls_back() {
+    let env = [
+        ("PTCANCEL_TEST_GLIBC_LAYOUT", Path::new("unknown")),
+        ("PTCANCEL_DEBUG", Path::new("1")),
+    ];
+    let mut failures = vec![];
+    for build in runnable(builds(false)) {
+        let exe = compile("tests/special/stdio.c", build, &[]);
+        let out = run_env(&exe, build, &["unrecognised"], &env, 30);
+        let said = out.stderr.matches("not recognised").count();
+        if out.code != Some(0) || said != 1 {
+            failures.push(describe("tests/special/stdio.c unrecognised", build, &out));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
