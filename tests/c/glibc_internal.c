@@ -1,12 +1,13 @@
 /*
- * glibc_stdio.c (glibc only) -- glibc's own cancellation points inside
- * stdio: a thread blocked in fgets, fread, getline or fgetc on a pipe, in
- * fprintf + fflush on a full pipe, or in fopen of a FIFO with no writer.
- * glibc cancels all of them; musl 1.2.3 makes stdio's syscalls plain
- * (uncancellable) ones, so plain glibc 2.36 is the reference
- * (expected/glibc_stdio.out).  Under ptcancel they are glibc-internal
- * syscalls it cannot interpose: its signal handler acts while the thread
- * is on glibc's syscall instruction (src/glibc_cp.rs).
+ * glibc_internal.c (glibc only) -- glibc's own cancellation points inside
+ * its own functions: a thread blocked in fgets, fread, getline or fgetc on
+ * a pipe, in fprintf + fflush on a full pipe, in fopen of a FIFO with no
+ * writer, in system() waiting for its child, or in res_query() waiting for
+ * a DNS server that never answers.  glibc cancels all of them; musl 1.2.3
+ * makes stdio's syscalls plain (uncancellable) ones, so plain glibc 2.36
+ * is the reference (expected/glibc_internal.out).  Under ptcancel they are
+ * glibc-internal syscalls it cannot interpose: its signal handler acts
+ * while the thread is on glibc's syscall instruction (src/glibc_cp.rs).
  *
  * Modes, lines and the release mechanism: see xpoints.h.  Set-ups:
  *   read rows:  pipe, read end wrapped in a FILE (fdopen); blocked: empty;
@@ -18,16 +19,27 @@
  *   fopen:      a FIFO; blocked: no writer; ready: main holds it open
  *               O_RDWR.  Effect opened= fopen returned a stream.  The
  *               release opens the FIFO for writing.
+ *   system:     -blocked only: "exec cat FIFO >/dev/null" waits for a
+ *               writer; glibc's cancellation handler kills and reaps the
+ *               child (a child left over shows as child-leak).  The release
+ *               opens and closes the FIFO for writing: cat sees EOF.
+ *   res_query:  -blocked only: the thread's resolver points at a UDP
+ *               socket of main's that never answers (30 s timeout).  The
+ *               release answers nothing: the call is left to time out.
  * After every case the stream must still be usable: its lock free (glibc's
  * own cleanup inside stdio released it while the thread unwound) and, for
  * the read rows, a line written afterwards readable through it.  The last
  * line counts the cases where it was not.
  *
- * Build: gcc -O2 -pthread -Wall -Wextra glibc_stdio.c
+ * Build: gcc -O2 -pthread -Wall -Wextra glibc_internal.c -lresolv
  * Validated: plain glibc 2.36 (no ptcancel), x86_64 and i386, prints
- * exactly expected/glibc_stdio.out and exits 0.
+ * exactly expected/glibc_internal.out and exits 0.
  */
 #include "xpoints.h"
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netinet/in.h>
+#include <resolv.h>
 #include <sys/stat.h>
 
 #if !defined(__GLIBC__)
@@ -186,6 +198,51 @@ static void teardown_fifo(struct pctx *c)
     unlink(c->path);
 }
 
+/* -------------------------------------------------------- system */
+
+static long call_system(struct pctx *c)
+{
+    char cmd[192];
+    snprintf(cmd, sizeof cmd, "exec cat %s >/dev/null", c->path);
+    return system(cmd);
+}
+
+static void release_system(struct xctx *x)
+{
+    int fd = open(x->c.path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) close(fd);
+}
+
+/* ----------------------------------------------------- res_query */
+
+/* fd[0]: a UDP socket on 127.0.0.1 that never answers. */
+static struct sockaddr_in g_dns;
+
+static int setup_dns(struct pctx *c, int block)
+{
+    socklen_t len = sizeof g_dns;
+    (void)block;
+    c->fd[0] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    memset(&g_dns, 0, sizeof g_dns);
+    g_dns.sin_family = AF_INET;
+    g_dns.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (c->fd[0] < 0 || bind(c->fd[0], (struct sockaddr *)&g_dns, sizeof g_dns) != 0)
+        return -1;
+    return getsockname(c->fd[0], (struct sockaddr *)&g_dns, &len);
+}
+
+static long call_res_query(struct pctx *c)
+{
+    unsigned char answer[512];
+    (void)c;
+    if (res_init() != 0) return -2;
+    _res.nscount = 1;
+    _res.nsaddr_list[0] = g_dns;
+    _res.retrans = 30;
+    _res.retry = 1;
+    return res_query("ptcancel.invalid", C_IN, T_A, answer, sizeof answer);
+}
+
 /* ------------------------------------------------------------ table */
 
 #define P(name, effect, setup, call, eff, td) { name, effect, 1, setup, call, eff, td }
@@ -203,6 +260,10 @@ static const struct xpoint points[] = {
       XM_ALL, 0, NULL, NULL, NULL, NULL, release_drain, 0 },
     { P("fopen-fifo", "opened", setup_fifo, call_fopen, effect_opened, teardown_fifo),
       XM_ALL, 0, NULL, NULL, NULL, NULL, release_fifo, 0 },
+    { P("system", NULL, setup_fifo, call_system, NULL, teardown_fifo),
+      XM_BLOCKED, 0, NULL, NULL, NULL, NULL, release_system, 0 },
+    { P("res_query", NULL, setup_dns, call_res_query, NULL, teardown_fds),
+      XM_BLOCKED, 0, NULL, NULL, NULL, NULL, NULL, 0 },
 };
 
 int main(void)
