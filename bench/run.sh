@@ -70,9 +70,13 @@ T0=$SECONDS
 say "== building (cargo build --release [--target $I686], gcc -O2 -pthread [-m32])"
 cargo build --release --quiet
 cargo build --release --quiet --target "$I686"
-mkdir -p "$OUT/lib/x86_64" "$OUT/lib/i386"
+# The stand-in vDSO is a test hook: only a test-hooks build reads PTCANCEL_TEST_VDSO.
+cargo build --release --quiet --target "$I686" --features test-hooks --target-dir target/bench/hooks
+mkdir -p "$OUT/lib/x86_64" "$OUT/lib/i386" "$OUT/lib/i386-hooks"
 cp target/release/libptcancel.so target/release/libptcancel.a "$OUT/lib/x86_64/"
 cp "target/$I686/release/libptcancel.so" "target/$I686/release/libptcancel.a" "$OUT/lib/i386/"
+cp "target/bench/hooks/$I686/release/libptcancel.so" "$OUT/lib/i386-hooks/"
+LIB32_HOOKS=$OUT/lib/i386-hooks/libptcancel.so
 
 CFLAGS=(-O2 -pthread -Wall -Wextra)
 gcc "${CFLAGS[@]}" bench/bench_read.c -o "$BIN/bench_read64" -ldl
@@ -109,7 +113,7 @@ READ_CONFIGS=(
     "x86_64 ptcancel (LD_PRELOAD)|bench_read64 $READ_ARGS64|syscall|LD_PRELOAD=$LIB64"
     "x86_64 glibc alone|bench_read64 $READ_ARGS64|-|"
     "i386 ptcancel emulated-helpers|bench_read32 $READ_ARGS32|emulated-helpers|LD_PRELOAD=$LIB32 PTCANCEL_I386_MODE=emulated-helpers"
-    "i386 ptcancel kernel-helpers (stand-in vDSO)|bench_read32 $READ_ARGS32|kernel-helpers|LD_PRELOAD=$LIB32 PTCANCEL_I386_MODE=kernel-helpers PTCANCEL_TEST_VDSO=$BIN/fake_vdso.so"
+    "i386 ptcancel kernel-helpers (stand-in vDSO)|bench_read32 $READ_ARGS32|kernel-helpers|LD_PRELOAD=$LIB32_HOOKS PTCANCEL_I386_MODE=kernel-helpers PTCANCEL_TEST_VDSO=$BIN/fake_vdso.so"
     "i386 ptcancel int80|bench_read32 $READ_ARGS32|int80|LD_PRELOAD=$LIB32 PTCANCEL_I386_MODE=int80"
     "i386 glibc alone|bench_read32 $READ_ARGS32|-|"
 )

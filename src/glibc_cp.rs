@@ -19,7 +19,7 @@
 
 use core::ffi::{c_char, c_int, c_void};
 use core::ops::Range;
-use core::sync::atomic::{AtomicBool, AtomicIsize, AtomicU8, AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicIsize, AtomicU8, AtomicU32, AtomicUsize, Ordering};
 
 use crate::arch;
 use crate::env;
@@ -47,7 +47,8 @@ static TEXT_END: AtomicUsize = AtomicUsize::new(0);
 /// 2.41+: the first instruction of `__syscall_cancel_arch`'s window and its syscall.
 static RANGE_START: AtomicUsize = AtomicUsize::new(0);
 static RANGE_SYSCALL: AtomicUsize = AtomicUsize::new(0);
-static LOOKED: AtomicBool = AtomicBool::new(false);
+/// `prepare`: 0 not started, 1 under way, 2 done.
+static LOOKED: AtomicU8 = AtomicU8::new(0);
 
 unsafe extern "C" {
     fn gnu_get_libc_version() -> *const c_char;
@@ -64,7 +65,16 @@ pub struct Layout {
 /// Finds what this glibc does, once. Not async-signal-safe: called by `pthread_cancel` before
 /// it first sends the signal (`glibc::prepare`); the handler reads only what was stored.
 pub fn prepare() {
-    if LOOKED.swap(true, Ordering::AcqRel) {
+    if LOOKED
+        .compare_exchange(0, 1, Ordering::Acquire, Ordering::Acquire)
+        .is_err()
+    {
+        // Another thread's first pthread_cancel is looking (about a millisecond): this one's
+        // signal must not go out before the handler knows what to look for.
+        while LOOKED.load(Ordering::Acquire) != 2 {
+            // SAFETY: sched_yield has no preconditions.
+            unsafe { crate::sys::syscall!(libc::SYS_sched_yield) };
+        }
         return;
     }
     let found = recognise();
@@ -87,6 +97,7 @@ pub fn prepare() {
         Err(why) => (NOT_RECOGNISED, why),
     };
     SCHEME.store(scheme, Ordering::Release);
+    LOOKED.store(2, Ordering::Release);
     if env::debug() {
         // SAFETY: glibc returns a static NUL-terminated string.
         let version = unsafe { core::ffi::CStr::from_ptr(gnu_get_libc_version()) }.to_bytes();
@@ -161,10 +172,19 @@ fn glibc_minor() -> Option<u32> {
     (minor.first()?.is_ascii_digit()).then_some(value)
 }
 
+/// How much of a `struct pthread` (from its start) may be searched for `cancelhandling` when
+/// glibc does not publish its offset (before 2.34): well inside the struct (2.36: 2,368 bytes
+/// on x86_64, 1,216 on i386; 2.31 has `cancelhandling` at 776 and 132), so the reads stay in it.
+#[cfg(target_arch = "x86_64")]
+const SCAN_WORDS: usize = 256;
+#[cfg(target_arch = "x86")]
+const SCAN_WORDS: usize = 128;
+
 /// The offset of `cancelhandling` in glibc's `struct pthread`, checked on the calling thread:
 /// glibc's own `pthread_setcanceltype(ASYNCHRONOUS)` must set exactly the async bit there and
-/// `DEFERRED` clear it. glibc 2.34+ publishes the offset (`_thread_db_pthread_cancelhandling`);
-/// before, it is the one word of the first KiB of `struct pthread` that the switch changes.
+/// `DEFERRED` clear it again. glibc 2.34+ publishes the offset
+/// (`_thread_db_pthread_cancelhandling`), which is then the only word checked; before, it must
+/// be the one word of the struct's first `SCAN_WORDS` that the switch changes.
 fn cancelhandling_offset() -> Option<isize> {
     type SetType = unsafe extern "C" fn(c_int, *mut c_int) -> c_int;
     // SAFETY: RTLD_NEXT lookup of glibc's function, which has this signature.
@@ -175,12 +195,22 @@ fn cancelhandling_offset() -> Option<isize> {
         }
         core::mem::transmute::<*mut c_void, SetType>(f)
     };
-    const WORDS: usize = 256;
+    // SAFETY: glibc's descriptor, when present, is three words {bits, count, offset}.
+    let published = unsafe {
+        (dlsym(RTLD_DEFAULT, c"_thread_db_pthread_cancelhandling".as_ptr()) as *const [u32; 3])
+            .as_ref()
+    };
+    let (first, count) = match published {
+        Some(&[32, 1, at]) if at % 4 == 0 && at < 65536 => (at as usize / 4, 1),
+        Some(_) => return None,
+        None => (0, SCAN_WORDS),
+    };
     let pd = arch::thread_pointer() as *const AtomicU32;
-    // SAFETY: the calling thread's own struct pthread is larger than 1 KiB on every glibc.
-    let word = |i: usize| unsafe { (*pd.add(i)).load(Ordering::Relaxed) };
-    let mut before = [0u32; WORDS];
-    for (i, slot) in before.iter_mut().enumerate() {
+    // SAFETY: words of the calling thread's own struct pthread: the published field, or the
+    // first SCAN_WORDS, which every glibc's struct is larger than.
+    let word = |i: usize| unsafe { (*pd.add(first + i)).load(Ordering::Relaxed) };
+    let mut before = [0u32; SCAN_WORDS];
+    for (i, slot) in before.iter_mut().take(count).enumerate() {
         *slot = word(i);
     }
     let mut old = 0;
@@ -192,7 +222,7 @@ fn cancelhandling_offset() -> Option<isize> {
     };
     // (how many words changed, the last one, its value)
     let mut changed = (0, 0, 0);
-    for (i, &was) in before.iter().enumerate() {
+    for (i, &was) in before.iter().take(count).enumerate() {
         let now = word(i);
         if now != was {
             changed = (changed.0 + 1, i, now);
@@ -202,24 +232,11 @@ fn cancelhandling_offset() -> Option<isize> {
     unsafe {
         set_type(0 /* PTHREAD_CANCEL_DEFERRED */, &mut old)
     };
-    // SAFETY: glibc's descriptor, when present, is three words {bits, count, offset}.
-    let published = unsafe {
-        (dlsym(RTLD_DEFAULT, c"_thread_db_pthread_cancelhandling".as_ptr()) as *const [u32; 3])
-            .as_ref()
-    };
-    let (count, i, set) = changed;
+    let (n, i, set) = changed;
     let was = *before.get(i)?;
-    match count {
-        // Exactly one word gained exactly the async bit, and lost it again.
-        1 if set == was | ASYNC_BIT && set != was && word(i) == was => {
-            let offset = (i * 4) as isize;
-            match published {
-                Some(&[32, 1, at]) if at as isize != offset => None,
-                _ => Some(offset),
-            }
-        }
-        _ => None,
-    }
+    // Exactly one word gained exactly the async bit, and lost it again.
+    (n == 1 && set == was | ASYNC_BIT && set != was && word(i) == was)
+        .then_some(((first + i) * 4) as isize)
 }
 
 /// The executable segment of the object that holds `gnu_get_libc_version` (libc.so.6).
