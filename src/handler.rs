@@ -133,14 +133,24 @@ extern "C" fn on_cancel_signal(_sig: c_int, info: *mut libc::siginfo_t, uc: *mut
         }
         let pc = arch::context_pc(uc);
         for range in arch::cancel_ranges() {
-            if (range.begin..range.end).contains(&pc) {
-                // The syscall has not started, or the kernel rewound to restart it.
-                arch::set_context_pc(uc, range.cancel);
-                return;
-            }
-            // i386: inside the syscall entry the thunk called (vDSO), with the syscall pending.
-            if let Some(cancel) = arch::abort_pending_call(uc, &range) {
+            // The syscall has not started, or the kernel rewound to restart it; or (i386) the
+            // thread is inside the syscall entry the thunk called (vDSO), the syscall pending.
+            let cancel = if (range.begin..range.end).contains(&pc) {
+                Some(range.cancel)
+            } else {
+                arch::abort_pending_call(uc, &range)
+            };
+            if let Some(cancel) = cancel {
                 arch::set_context_pc(uc, cancel);
+                if me.state() == state::ENABLE {
+                    // Act from here, as glibc's handler does, rather than after returning to
+                    // the cancel label: that saves a sigreturn (an int $0x80 on i386, several
+                    // microseconds). The unwinder starts at the label, whose frame is the
+                    // thunk's; the count the label would drop is dropped here.
+                    me.leave_call();
+                    act_here(me, uc);
+                }
+                // MASKED: the label reports ECANCELED.
                 return;
             }
             // Elsewhere in the thunk, or (i386) on the way back to it from a completed

@@ -91,6 +91,10 @@ impl ThreadCancel {
     pub fn in_call(&self) -> bool {
         self.in_call.load(Ordering::Relaxed) != 0
     }
+    /// Leaves a cancellable syscall in the thunk's stead (the handler, acting for it).
+    pub fn leave_call(&self) {
+        self.in_call.fetch_sub(1, Ordering::Relaxed);
+    }
     pub fn kind(&self) -> u8 {
         self.kind.load(Ordering::Relaxed)
     }
