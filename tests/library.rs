@@ -68,6 +68,8 @@ fn everything_glibc_cancels_is_a_point() {
     }
 }
 
+/// The names the library exports: a default version's name plain (`fcntl@@GLIBC_2.28` is
+/// `fcntl`), another version's with it (`fcntl@GLIBC_2.0`).
 fn dynamic_symbols(arch: Arch) -> Vec<String> {
     let out = Command::new("nm")
         .args(["-D", "--defined-only"])
@@ -77,8 +79,46 @@ fn dynamic_symbols(arch: Arch) -> Vec<String> {
     assert!(out.status.success());
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter_map(|l| l.split_whitespace().nth(2).map(str::to_owned))
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .map(|name| match name.split_once("@@") {
+            Some((name, _)) => name.to_owned(),
+            None => name.to_owned(),
+        })
         .collect()
+}
+
+/// Where glibc defines a point in two versions with different semantics, the library does
+/// too (i386 `fcntl@GLIBC_2.0` for binaries built before 2.28, `fcntl@@GLIBC_2.28`), and
+/// nothing else carries a version: every other export is in the base version, which ld.so
+/// matches against a reference to any version.
+#[test]
+fn versioned_exports_are_glibcs() {
+    for arch in arches() {
+        let versioned: Vec<_> = dynamic_symbols(arch)
+            .into_iter()
+            .filter(|n| n.contains('@'))
+            .collect();
+        let expected: &[&str] = match arch {
+            Arch::X86_64 => &[],
+            Arch::I386 => &["fcntl@GLIBC_2.0"],
+        };
+        assert_eq!(versioned, expected, "{arch:?}");
+        let out = Command::new("objdump")
+            .arg("-T")
+            .arg(&library(arch).shared)
+            .output()
+            .expect("run objdump");
+        let table = String::from_utf8_lossy(&out.stdout);
+        let defaults: Vec<_> = table
+            .lines()
+            .filter(|l| l.contains(" .text") && !l.contains(" Base "))
+            .collect();
+        let expected = match arch {
+            Arch::X86_64 => 0,
+            Arch::I386 => 2,
+        };
+        assert_eq!(defaults.len(), expected, "{arch:?}: {defaults:#?}");
+    }
 }
 
 #[test]
@@ -99,7 +139,12 @@ fn shared_library_exports_every_point() {
         // Nothing internal leaks into the dynamic symbol table.
         let internal: Vec<_> = symbols
             .iter()
-            .filter(|s| s.starts_with("ptcancel_") && !API.contains(&s.as_str()))
+            .filter(|s| {
+                (s.starts_with("ptcancel_") && !API.contains(&s.as_str()))
+                    // Rust's mangled names (the i386 version map keeps them local).
+                    || s.starts_with("_ZN")
+                    || s.starts_with("_R")
+            })
             .collect();
         assert!(
             internal.is_empty(),
@@ -122,8 +167,10 @@ fn stripped_shared_library_is_small() {
             .expect("run strip");
         assert!(status.success());
         let size = std::fs::metadata(&stripped).unwrap().len();
+        // 2026-11-30, test build: x86_64 41 KiB, i386 80 KiB (a realigning entry per export,
+        // the vDSO code); the guard catches a runaway dependency or lost LTO, not a feature.
         assert!(
-            size < 80 * 1024,
+            size < 96 * 1024,
             "{arch:?}: stripped libptcancel.so is {size} bytes"
         );
     }
@@ -256,7 +303,8 @@ fn glibc_aliases_share_their_code() {
     }
 }
 
-/// (address, name) of every function a shared object defines, versions dropped.
+/// (address, name) of every function a shared object defines: a default version's name plain,
+/// another version's with it (`fcntl@GLIBC_2.0`), as `nm -D` shows them.
 fn defined_functions(object: &std::path::Path) -> Vec<(String, String)> {
     let out = Command::new("nm")
         .args(["-D", "--defined-only"])
@@ -268,7 +316,7 @@ fn defined_functions(object: &std::path::Path) -> Vec<(String, String)> {
         .filter_map(|l| {
             let f: Vec<_> = l.split_whitespace().collect();
             (f.len() == 3 && "TtWwi".contains(f[1]))
-                .then(|| (f[0].to_owned(), f[2].split('@').next().unwrap().to_owned()))
+                .then(|| (f[0].to_owned(), f[2].split("@@").next().unwrap().to_owned()))
         })
         .collect()
 }

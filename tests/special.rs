@@ -337,3 +337,24 @@ fn unrecognised_glibc_layout_falls_back() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// i386 `fcntl@GLIBC_2.0` (binaries built before glibc 2.28: `struct flock64` for the OFD lock
+/// commands) and `fcntl@GLIBC_2.28` (`struct flock`), each with glibc's semantics, and the old
+/// one's F_OFD_SETLKW a cancellation point: plain glibc and every i386 build.
+#[test]
+fn fcntl_versions_keep_their_semantics() {
+    if !arches().contains(&Arch::I386) {
+        return;
+    }
+    let mut all = vec![Build::new(Arch::I386, Link::Glibc)];
+    all.extend(builds(false).into_iter().filter(|b| b.arch == Arch::I386));
+    let mut failures = vec![];
+    for build in runnable(all) {
+        let exe = compile("tests/special/fcntl_versions.c", build, &[]);
+        let out = run(&exe, build, &[], 30);
+        if out.code != Some(0) {
+            failures.push(describe("tests/special/fcntl_versions.c", build, &out));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -128,9 +128,31 @@ extern "C" fn fcntl32_impl(fd: c_int, cmd: c_int, arg: usize) -> c_int {
 }
 #[cfg(target_arch = "x86")]
 alias! { fcntl32_impl =>
-    fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int;
     __fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int;
 }
+#[cfg(all(target_arch = "x86", not(glibc_versions)))]
+alias! { fcntl32_impl =>
+    fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int;
+}
+
+// glibc's i386 `fcntl` has two versions (objdump -T): `fcntl@@GLIBC_2.28`, the 32-bit `off_t`
+// one above, and `fcntl@GLIBC_2.0`, which binaries built before 2.28 call (with 64-bit `off_t`
+// they pass `struct flock64` to the OFD lock commands): it passes everything to the fcntl64
+// syscall unchanged, as `fcntl64` does. With the version nodes of arch/i386/versioned-gcc (see
+// build.rs) each is exported under its own version; `remove` drops the helper names.
+#[cfg(all(target_arch = "x86", glibc_versions))]
+alias! { fcntl32_impl =>
+    ptcancel_fcntl_glibc_2_28(fd: c_int, cmd: c_int, arg: usize) -> c_int;
+}
+#[cfg(all(target_arch = "x86", glibc_versions))]
+alias! { fcntl_impl =>
+    ptcancel_fcntl_glibc_2_0(fd: c_int, cmd: c_int, arg: usize) -> c_int;
+}
+#[cfg(all(target_arch = "x86", glibc_versions))]
+core::arch::global_asm!(
+    ".symver ptcancel_fcntl_glibc_2_28, fcntl@@GLIBC_2.28, remove",
+    ".symver ptcancel_fcntl_glibc_2_0, fcntl@GLIBC_2.0, remove",
+);
 
 /// The two `struct flock` layouts lockf uses, and the fcntl commands that go with each.
 trait Lock: Sized {
