@@ -33,6 +33,7 @@ core::arch::global_asm!(
     ".symver pthread_tryjoin_np, pthread_tryjoin_np@GLIBC_2.3.3",
     ".symver __pthread_register_cancel, __pthread_register_cancel@GLIBC_2.3.3",
     ".symver __pthread_unregister_cancel, __pthread_unregister_cancel@GLIBC_2.3.3",
+    ".symver dladdr, dladdr@GLIBC_2.2.5",
 );
 #[cfg(target_arch = "x86")]
 core::arch::global_asm!(
@@ -43,10 +44,8 @@ core::arch::global_asm!(
     ".symver pthread_tryjoin_np, pthread_tryjoin_np@GLIBC_2.3.3",
     ".symver __pthread_register_cancel, __pthread_register_cancel@GLIBC_2.3.3",
     ".symver __pthread_unregister_cancel, __pthread_unregister_cancel@GLIBC_2.3.3",
+    ".symver dladdr, dladdr@GLIBC_2.0",
 );
-// Test builds' vDSO stand-in (arch/i386/entry.rs) also uses dladdr.
-#[cfg(all(target_arch = "x86", feature = "test-hooks"))]
-core::arch::global_asm!(".symver dladdr, dladdr@GLIBC_2.0");
 
 /// `PTHREAD_CANCELED`.
 pub const CANCELED: *mut c_void = usize::MAX as *mut c_void;

@@ -99,8 +99,7 @@ pub fn prepare() {
     SCHEME.store(scheme, Ordering::Release);
     LOOKED.store(2, Ordering::Release);
     if env::debug() {
-        // SAFETY: glibc returns a static NUL-terminated string.
-        let version = unsafe { core::ffi::CStr::from_ptr(gnu_get_libc_version()) }.to_bytes();
+        let version = glibc_version();
         match scheme {
             ASYNC_WINDOW => env::say(&[
                 b"ptcancel: glibc ",
@@ -159,10 +158,14 @@ fn recognise() -> Result<Found, &'static [u8]> {
     })
 }
 
-/// The minor number of glibc's version ("2.36" → 36).
-fn glibc_minor() -> Option<u32> {
+/// glibc's version string ("2.36").
+pub fn glibc_version() -> &'static [u8] {
     // SAFETY: glibc returns a static NUL-terminated string.
-    let version = unsafe { core::ffi::CStr::from_ptr(gnu_get_libc_version()) }.to_bytes();
+    unsafe { core::ffi::CStr::from_ptr(gnu_get_libc_version()) }.to_bytes()
+}
+
+/// The minor number of a glibc version ("2.36" → 36).
+pub fn minor_of(version: &[u8]) -> Option<u32> {
     let minor = version.strip_prefix(b"2.")?;
     // By hand: core's str::parse brings in code built to unwind (rust_eh_personality).
     let digits = minor.iter().take_while(|b| b.is_ascii_digit());
@@ -170,6 +173,11 @@ fn glibc_minor() -> Option<u32> {
         n.saturating_mul(10).saturating_add(u32::from(d - b'0'))
     });
     (minor.first()?.is_ascii_digit()).then_some(value)
+}
+
+/// The minor number of this glibc's version.
+fn glibc_minor() -> Option<u32> {
+    minor_of(glibc_version())
 }
 
 /// How much of a `struct pthread` (from its start) may be searched for `cancelhandling` when

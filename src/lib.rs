@@ -42,6 +42,8 @@ mod sys;
 /// cbindgen:ignore
 mod syscall_cp;
 /// cbindgen:ignore
+mod too_old;
+/// cbindgen:ignore
 #[cfg(target_arch = "x86")]
 mod vdso;
 

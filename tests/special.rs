@@ -358,3 +358,38 @@ fn fcntl_versions_keep_their_semantics() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// On a glibc older than 2.31 (simulated in test builds: PTCANCEL_TEST_GLIBC_VERSION=2.28) the
+/// library refuses with one line on stderr. Preloaded, it re-executes the program without
+/// itself, which then runs with glibc's own cancellation (a blocked read() is cancelled by
+/// glibc), arguments intact; statically linked it cannot step aside, says so and stays in
+/// charge. On a supported glibc nothing is said.
+#[test]
+fn too_old_glibc_is_refused() {
+    let old = [("PTCANCEL_TEST_GLIBC_VERSION", Path::new("2.28"))];
+    let mut failures = vec![];
+    for build in runnable(builds(false)) {
+        let exe = compile("tests/special/too_old.c", build, &["-ldl"]);
+        let out = run_env(&exe, build, &["arg"], &old, 30);
+        let said = out.stderr.matches("older than 2.31").count();
+        let ok = match build.link {
+            Link::Preload => {
+                out.stdout
+                    .contains("ptcancel in the process: no; blocked read cancelled: yes")
+                    && out.stdout.contains("args: 2 arg")
+                    && out.stderr.contains("without ptcancel")
+            }
+            _ => out.stderr.contains("stays in charge"),
+        };
+        if out.code != Some(0) || said != 1 || !ok {
+            failures.push(describe("too_old (glibc 2.28)", build, &out));
+        }
+        let out = run(&exe, build, &["arg"], 30);
+        let present =
+            build.link != Link::Preload || out.stdout.contains("ptcancel in the process: yes");
+        if out.code != Some(0) || out.stderr.contains("older than") || !present {
+            failures.push(describe("too_old (this glibc)", build, &out));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
