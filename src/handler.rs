@@ -29,6 +29,9 @@ struct KernelSigaction {
 }
 
 static INSTALLED: AtomicBool = AtomicBool::new(false);
+/// The program runs under valgrind, which ignores a handler's edits to the interrupted signal
+/// mask (see the end of the handler).
+static UNDER_VALGRIND: AtomicBool = AtomicBool::new(false);
 
 /// Installs the handler with the raw syscall (glibc's `sigaction` refuses signal 32).
 /// Idempotent; concurrent first callers each install the same handler before sending.
@@ -37,6 +40,7 @@ pub fn install() -> Result<(), i32> {
         return Ok(());
     }
     crate::glibc::prepare();
+    UNDER_VALGRIND.store(arch::running_on_valgrind(), Ordering::Relaxed);
     let (restorer_flag, restorer) = match arch::restorer() {
         Some(addr) => (SA_RESTORER, addr),
         None => (0, 0),
@@ -161,6 +165,12 @@ extern "C" fn on_cancel_signal(_sig: c_int, info: *mut libc::siginfo_t, uc: *mut
         }
         if !me.in_call() {
             // Ordinary code: the cancel stays pending and acts at the next cancellation point.
+            return;
+        }
+        if UNDER_VALGRIND.load(Ordering::Relaxed) {
+            // Valgrind ignores the mask edit below, so the re-sent 32 would come straight back,
+            // forever. The cancel stays pending instead: it acts at the next cancellation point,
+            // once the restarted call returns.
             return;
         }
         // A signal handler running on top of a cancellable syscall: when it returns, the
