@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blocked.h"
+
 #if !defined(__i386__)
 #error "i386 only: x86_64 glibc has one fcntl"
 #endif
@@ -71,20 +73,6 @@ static void *blocked_locker(void *arg)
     return NULL;
 }
 
-static char thread_state(void)
-{
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return '?';
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = 0;
-    char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' ? p[2] : '?';
-}
-
 int main(void)
 {
     char path[] = "/tmp/ptcancel-fcntl-XXXXXX";
@@ -107,10 +95,7 @@ int main(void)
     pthread_t t;
     void *value;
     pthread_create(&t, NULL, blocked_locker, NULL);
-    for (int i = 0; i < 2000 && (tid == 0 || thread_state() != 'S'); i++) {
-        struct timespec ms = {0, 1000000};
-        nanosleep(&ms, NULL);
-    }
+    wait_blocked_tid(&tid);
     pthread_cancel(t);
     pthread_join(t, &value);
     check("fcntl@GLIBC_2.0 F_OFD_SETLKW blocked, then cancelled",

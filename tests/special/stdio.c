@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blocked.h"
+
 #ifndef PTHREAD_CANCEL_MASKED
 #define PTHREAD_CANCEL_MASKED 2
 #endif
@@ -31,32 +33,10 @@ static FILE *stream;
 static volatile int tid, finished, returned;
 static volatile int got_null, got_errno, got_error_flag, state_after;
 
-static char thread_state(void)
-{
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return '?';
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = 0;
-    char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' ? p[2] : '?';
-}
-
 static void pause_ms(long ms)
 {
     struct timespec ts = {0, ms * 1000000};
     syscall(SYS_nanosleep, &ts, NULL);
-}
-
-/* Waits (max 2 s) until the thread sleeps in the kernel, then 10 ms more. */
-static void wait_blocked(void)
-{
-    for (int i = 0; i < 2000 && (tid == 0 || thread_state() != 'S'); i++)
-        pause_ms(1);
-    pause_ms(10);
 }
 
 static void *masked_reader(void *arg)
@@ -107,7 +87,7 @@ static int masked_case(const char *name, void *(*thread)(void *), int writing)
     void *value;
     tid = finished = 0;
     pthread_create(&t, NULL, thread, NULL);
-    wait_blocked();
+    wait_blocked_tid(&tid);
     pthread_cancel(t);
     pthread_join(t, &value);
     clearerr(stream);
@@ -163,10 +143,10 @@ static int unrecognised(void)
     pipe(fds);
     stream = fdopen(fds[0], "r");
     pthread_create(&t, NULL, plain_reader, NULL);
-    wait_blocked();
+    wait_blocked_tid(&tid);
     pthread_cancel(t);
     pause_ms(100);
-    int still = returned == 0 && thread_state() == 'S';
+    int still = returned == 0 && thread_state_of(tid) == 'S';
     write(fds[1], "line\n", 5);
     pthread_join(t, &value);
     int ok = still && returned == 1 && value == PTHREAD_CANCELED;

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blocked.h"
+
 static int fds[2];
 static volatile int tid, cleaned;
 
@@ -35,20 +37,6 @@ static void *reader(void *arg)
     return NULL;
 }
 
-static char thread_state(void)
-{
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return '?';
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = 0;
-    char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' ? p[2] : '?';
-}
-
 int main(int argc, char **argv)
 {
     pthread_t t;
@@ -57,10 +45,7 @@ int main(int argc, char **argv)
     if (pipe(fds) != 0)
         return 2;
     pthread_create(&t, NULL, reader, NULL);
-    for (int i = 0; i < 2000 && (tid == 0 || thread_state() != 'S'); i++) {
-        struct timespec ms = {0, 1000000};
-        nanosleep(&ms, NULL);
-    }
+    wait_blocked_tid(&tid);
     pthread_cancel(t);
     pthread_join(t, &value);
     int ok = value == PTHREAD_CANCELED && cleaned;
