@@ -66,10 +66,10 @@ ptcancel_int80_entry:
         ret
         .cfi_endproc
 
-# Drops the thunk's frame: the entry pointer and the four saved registers.
+# Drops the thunk's frame: the entry pointer, the TLS offset and the four saved registers.
 .macro pop_thunk_frame
-        addl    $4, %esp
-        .cfi_adjust_cfa_offset -4
+        addl    $8, %esp
+        .cfi_adjust_cfa_offset -8
         popl    %ebx
         .cfi_adjust_cfa_offset -4
         .cfi_restore %ebx
@@ -85,12 +85,10 @@ ptcancel_int80_entry:
 .endm
 
 # Undoes the thunk's count of itself (byte 3 of the state: how many cancellable syscalls the
-# thread is inside; more than one only through signal handlers). The syscall entry and a
-# cancel redirected by the handler leave %ecx unknown: recompute the TLS offset.
+# thread is inside; more than one only through signal handlers). Every argument register went
+# to the syscall, so the TLS offset comes from the thunk's frame.
 .macro leave_count
-        call    ptcancel_pc_ecx
-        addl    $_GLOBAL_OFFSET_TABLE_, %ecx
-        movl    ptcancel_tls@gotntpoff(%ecx), %ecx
+        movl    4(%esp), %ecx
         decb    %gs:3(%ecx)
 .endm
 
@@ -100,12 +98,16 @@ ptcancel_int80_entry:
 # anywhere else that it interrupted a signal handler running on top of a cancellable syscall.
 
 # isize ptcancel_syscall_cp(a, b, c, d, e, f, nr): raw kernel result, or {cancel_raw}'s.
-# The caller has already handled the DISABLE state.
+# The caller has already handled the DISABLE state. ptcancel_cp_fast, which has the GOT address
+# already, enters at ptcancel_syscall_cp_got with it in %ecx.
         .globl  ptcancel_syscall_cp
         .hidden ptcancel_syscall_cp
         .type   ptcancel_syscall_cp,@function
 ptcancel_syscall_cp:
         .cfi_startproc
+        call    ptcancel_pc_ecx
+        addl    $_GLOBAL_OFFSET_TABLE_, %ecx
+ptcancel_syscall_cp_got:
         pushl   %ebp
         .cfi_adjust_cfa_offset 4
         .cfi_rel_offset %ebp, 0
@@ -118,11 +120,15 @@ ptcancel_syscall_cp:
         pushl   %ebx
         .cfi_adjust_cfa_offset 4
         .cfi_rel_offset %ebx, 0
-        call    ptcancel_pc_ecx
-        addl    $_GLOBAL_OFFSET_TABLE_, %ecx
-        pushl   ptcancel_syscall_entry@GOTOFF(%ecx)   # all six argument registers are
-        .cfi_adjust_cfa_offset 4                      # needed: call the entry from the stack
-        movl    ptcancel_tls@gotntpoff(%ecx), %ecx
+        # All six argument registers are needed: keep the TLS offset and the entry to call on the
+        # stack. (A movl, which the linker can relax to a constant in a static link; a pushl of
+        # the GOT slot it cannot.)
+        movl    ptcancel_tls@gotntpoff(%ecx), %edx
+        pushl   %edx
+        .cfi_adjust_cfa_offset 4
+        pushl   ptcancel_syscall_entry@GOTOFF(%ecx)
+        .cfi_adjust_cfa_offset 4
+        movl    %edx, %ecx
         .globl  ptcancel_cp_entry
         .hidden ptcancel_cp_entry
 ptcancel_cp_entry:
@@ -132,13 +138,13 @@ ptcancel_cp_entry:
 ptcancel_cp_begin:
         cmpb    $0, %gs:(%ecx)          # pending?
         jne     ptcancel_cp_cancel
-        movl    24(%esp), %ebx          # 5 saved words + return address above a
-        movl    28(%esp), %ecx
-        movl    32(%esp), %edx
-        movl    36(%esp), %esi
-        movl    40(%esp), %edi
-        movl    44(%esp), %ebp
-        movl    48(%esp), %eax
+        movl    28(%esp), %ebx          # 6 frame words + return address above a
+        movl    32(%esp), %ecx
+        movl    36(%esp), %edx
+        movl    40(%esp), %esi
+        movl    44(%esp), %edi
+        movl    48(%esp), %ebp
+        movl    52(%esp), %eax
         call    *(%esp)
         .globl  ptcancel_cp_end
         .hidden ptcancel_cp_end
@@ -186,10 +192,10 @@ ptcancel_cp_fast:
         .endr
         call    ptcancel_pc_ecx
         addl    $_GLOBAL_OFFSET_TABLE_, %ecx
-        movl    ptcancel_tls@gotntpoff(%ecx), %ecx
-        cmpl    $0, %gs:(%ecx)
+        movl    ptcancel_tls@gotntpoff(%ecx), %edx
+        cmpl    $0, %gs:(%edx)
         jne     2f
-        call    ptcancel_syscall_cp
+        call    ptcancel_syscall_cp_got # %ecx: the GOT address
         cmpl    $-4095, %eax            # unsigned: -4095..-1 are errors
         jae     1f
         leave
