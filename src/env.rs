@@ -3,7 +3,6 @@
 use core::ffi::{CStr, c_char};
 
 unsafe extern "C" {
-    fn getauxval(kind: core::ffi::c_ulong) -> core::ffi::c_ulong;
     fn getenv(name: *const c_char) -> *const c_char;
 }
 
@@ -12,7 +11,7 @@ unsafe extern "C" {
 /// async-signal-safe (getenv): start-up and first-cancel code only.
 pub fn var(name: &CStr) -> Option<&'static [u8]> {
     // SAFETY: getauxval has no preconditions.
-    if unsafe { getauxval(libc::AT_SECURE) } != 0 {
+    if unsafe { libc::getauxval(libc::AT_SECURE) } != 0 {
         return None;
     }
     // SAFETY: getenv with a NUL-terminated name; the string outlives us (nobody here calls

@@ -6,6 +6,7 @@ use core::sync::atomic::{AtomicIsize, AtomicU32, AtomicUsize, Ordering};
 unsafe extern "C" {
     pub fn __errno_location() -> *mut c_int;
     pub fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
+    pub fn dladdr(addr: *const c_void, info: *mut libc::Dl_info) -> c_int;
     fn dlopen(file: *const c_char, flags: c_int) -> *mut c_void;
     fn backtrace(buffer: *mut *mut c_void, size: c_int) -> c_int;
     /// glibc's own cleanup-buffer chain (the part of `__pthread_register_cancel_defer` that we
@@ -16,7 +17,7 @@ unsafe extern "C" {
 }
 
 pub const RTLD_DEFAULT: *mut c_void = core::ptr::null_mut();
-const RTLD_NEXT: *mut c_void = -1isize as *mut c_void;
+pub const RTLD_NEXT: *mut c_void = -1isize as *mut c_void;
 
 // The glibc symbols ptcancel links to, bound at the oldest version that glibc 2.31 (where they
 // live in libdl, librt and libpthread) and every later glibc (libc, keeping the old versions
@@ -64,17 +65,20 @@ const TID_OFFSET_FALLBACK: isize = 104;
 
 static TID_OFFSET: AtomicIsize = AtomicIsize::new(-1);
 
-/// Reads glibc's thread_db descriptor `_thread_db_pthread_tid` = {bits, count, offset}.
-fn lookup_tid_offset() -> isize {
+/// glibc's thread_db descriptor of a `struct pthread` field, `_thread_db_pthread_<field>` =
+/// {bits, count, offset}, if glibc publishes it (GLIBC_PRIVATE, its only version: in libc from
+/// 2.34; 2.31's libpthread keeps them out of its dynamic symbols).
+pub fn thread_db_descriptor(name: &core::ffi::CStr) -> Option<[c_uint; 3]> {
     // SAFETY: dlsym with a NUL-terminated name; the result, when not NULL, points to glibc's
-    // three-word descriptor (GLIBC_PRIVATE, its only version: in libc from 2.34, libpthread
-    // before).
-    unsafe {
-        let desc = dlsym(RTLD_DEFAULT, c"_thread_db_pthread_tid".as_ptr()) as *const [c_uint; 3];
-        match desc.as_ref() {
-            Some(&[32, 1, offset]) => offset as isize,
-            _ => TID_OFFSET_FALLBACK,
-        }
+    // three-word descriptor.
+    unsafe { (dlsym(RTLD_DEFAULT, name.as_ptr()) as *const [c_uint; 3]).as_ref() }.copied()
+}
+
+/// `tid`'s offset from glibc's descriptor.
+fn lookup_tid_offset() -> isize {
+    match thread_db_descriptor(c"_thread_db_pthread_tid") {
+        Some([32, 1, offset]) => offset as isize,
+        _ => TID_OFFSET_FALLBACK,
     }
 }
 
@@ -102,12 +106,9 @@ fn resolve_next(slot: &AtomicUsize, name: &core::ffi::CStr) -> usize {
             let found = unsafe { dlsym(RTLD_NEXT, name.as_ptr()) } as usize;
             if found == 0 {
                 // glibc always defines them; without them nothing can work.
-                const MSG: &[u8] = b"ptcancel: glibc's pthread functions not found\n";
-                // SAFETY: writing a static buffer to fd 2, then aborting.
-                unsafe {
-                    crate::sys::syscall!(libc::SYS_write, 2, MSG.as_ptr(), MSG.len());
-                    libc::abort();
-                }
+                crate::env::say(&[b"ptcancel: glibc's pthread functions not found\n"]);
+                // SAFETY: abort has no preconditions.
+                unsafe { libc::abort() }
             }
             slot.store(found, Ordering::Release);
             found

@@ -23,7 +23,7 @@ use core::sync::atomic::{AtomicIsize, AtomicU8, AtomicU32, AtomicUsize, Ordering
 
 use crate::arch;
 use crate::env;
-use crate::glibc::{RTLD_DEFAULT, dlsym};
+use crate::glibc::{RTLD_NEXT, dlsym};
 use crate::state::ThreadCancel;
 
 /// `cancelhandling` bits, the same from 2.31 to 2.43 (nptl/descr.h; checked on each release:
@@ -197,19 +197,15 @@ fn cancelhandling_offset() -> Option<isize> {
     type SetType = unsafe extern "C" fn(c_int, *mut c_int) -> c_int;
     // SAFETY: RTLD_NEXT lookup of glibc's function, which has this signature.
     let set_type: SetType = unsafe {
-        let f = dlsym(-1isize as *mut c_void, c"pthread_setcanceltype".as_ptr());
+        let f = dlsym(RTLD_NEXT, c"pthread_setcanceltype".as_ptr());
         if f.is_null() {
             return None;
         }
         core::mem::transmute::<*mut c_void, SetType>(f)
     };
-    // SAFETY: glibc's descriptor, when present, is three words {bits, count, offset}.
-    let published = unsafe {
-        (dlsym(RTLD_DEFAULT, c"_thread_db_pthread_cancelhandling".as_ptr()) as *const [u32; 3])
-            .as_ref()
-    };
+    let published = crate::glibc::thread_db_descriptor(c"_thread_db_pthread_cancelhandling");
     let (first, count) = match published {
-        Some(&[32, 1, at]) if at % 4 == 0 && at < 65536 => (at as usize / 4, 1),
+        Some([32, 1, at]) if at % 4 == 0 && at < 65536 => (at as usize / 4, 1),
         Some(_) => return None,
         None => (0, SCAN_WORDS),
     };

@@ -40,7 +40,7 @@ pub fn install() -> Result<(), i32> {
         return Ok(());
     }
     crate::glibc::prepare();
-    UNDER_VALGRIND.store(arch::running_on_valgrind(), Ordering::Relaxed);
+    UNDER_VALGRIND.store(running_on_valgrind(), Ordering::Relaxed);
     let (restorer_flag, restorer) = match arch::restorer() {
         Some(addr) => (SA_RESTORER, addr),
         None => (0, 0),
@@ -70,6 +70,14 @@ pub fn install() -> Result<(), i32> {
     }
     INSTALLED.store(true, Ordering::Release);
     Ok(())
+}
+
+/// Whether the program runs under valgrind (its RUNNING_ON_VALGRIND client request).
+fn running_on_valgrind() -> bool {
+    const RUNNING_ON_VALGRIND: usize = 0x1001;
+    let block = [RUNNING_ON_VALGRIND, 0, 0, 0, 0, 0];
+    // SAFETY: a six-word request block.
+    unsafe { arch::valgrind_request(block.as_ptr(), 0) != 0 }
 }
 
 /// Sends the cancel signal to thread `tid` of this process.
@@ -131,11 +139,8 @@ extern "C" fn on_cancel_signal(_sig: c_int, info: *mut libc::siginfo_t, uc: *mut
             me.set_state(state::DISABLE);
             return;
         }
-        if me.state() == state::ENABLE {
-            // Wherever it is, glibc's next own cancellable syscall acts before it is made.
-            glibc_cp::mirror(me, true);
-        }
         let pc = arch::context_pc(uc);
+        let mut in_thunk = false;
         for range in arch::cancel_ranges() {
             // The syscall has not started, or the kernel rewound to restart it; or (i386) the
             // thread is inside the syscall entry the thunk called (vDSO), the syscall pending.
@@ -160,11 +165,17 @@ extern "C" fn on_cancel_signal(_sig: c_int, info: *mut libc::siginfo_t, uc: *mut
             // Elsewhere in the thunk, or (i386) on the way back to it from a completed
             // syscall: it sees the pending cancel or the EINTR itself.
             if (range.entry..range.exit).contains(&pc) || arch::returning_to_thunk(uc, &range) {
-                return;
+                in_thunk = true;
+                break;
             }
         }
-        if !me.in_call() {
-            // Ordinary code: the cancel stays pending and acts at the next cancellation point.
+        // The cancel stays pending. Wherever the thread is, glibc's next own cancellable
+        // syscall acts before it is made.
+        if me.state() == state::ENABLE {
+            glibc_cp::mirror(me, true);
+        }
+        if in_thunk || !me.in_call() {
+            // The thunk, or ordinary code: the cancel acts at the next cancellation point.
             return;
         }
         if UNDER_VALGRIND.load(Ordering::Relaxed) {

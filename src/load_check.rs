@@ -6,8 +6,6 @@
 use core::ffi::{c_int, c_void};
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use crate::sys::syscall;
-
 const UNKNOWN: u8 = 0;
 const FIRST: u8 = 1;
 const AFTER_LIBC: u8 = 2;
@@ -29,8 +27,7 @@ pub fn interposes() -> Result<(), c_int> {
                 AFTER_LIBC
             };
             if v == AFTER_LIBC && VERDICT.swap(v, Ordering::Relaxed) != AFTER_LIBC {
-                // SAFETY: writing a static buffer to fd 2.
-                unsafe { syscall!(libc::SYS_write, 2, MESSAGE.as_ptr(), MESSAGE.len()) };
+                crate::env::say(&[MESSAGE]);
             }
             VERDICT.store(v, Ordering::Relaxed);
             v

@@ -18,11 +18,6 @@ const OLDEST_MINOR: u32 = 31;
 const MAX_ENV: usize = 4096;
 const MAX_PRELOAD: usize = 4096;
 
-unsafe extern "C" {
-    fn dladdr(addr: *const c_void, info: *mut libc::Dl_info) -> c_int;
-    fn getauxval(kind: core::ffi::c_ulong) -> core::ffi::c_ulong;
-}
-
 /// Runs when the library is loaded, before the program's own constructors and `main`
 /// (glibc passes init_array functions the program's argc, argv and environment).
 extern "C" fn check(_argc: c_int, argv: *const *const c_char, envp: *const *const c_char) {
@@ -53,13 +48,15 @@ unsafe fn step_aside(argv: *const *const c_char, envp: *const *const c_char) -> 
     // An explicit loader invocation (`ld.so prog`): the kernel ran ld.so itself (no AT_BASE),
     // and re-executing /proc/self/exe would lose its options.
     // SAFETY: getauxval has no preconditions.
-    if unsafe { getauxval(libc::AT_BASE) } == 0 || argv.is_null() || envp.is_null() {
+    if unsafe { libc::getauxval(libc::AT_BASE) } == 0 || argv.is_null() || envp.is_null() {
         return false;
     }
     // SAFETY: Dl_info is plain data (pointers and integers), valid when zeroed.
     let mut info: libc::Dl_info = unsafe { core::mem::zeroed() };
     // SAFETY: dladdr with an address inside this library and a plain-data out-parameter.
-    if unsafe { dladdr(check as *const c_void, &mut info) } == 0 || info.dli_fname.is_null() {
+    if unsafe { crate::glibc::dladdr(check as *const c_void, &mut info) } == 0
+        || info.dli_fname.is_null()
+    {
         return false;
     }
     // SAFETY: dladdr's file name is a NUL-terminated string owned by the loader.

@@ -871,3 +871,15 @@ pub fn run_on(
 pub fn line_diff(reference: &str, other: &str) -> String {
     diff(reference, other)
 }
+
+/// The crate's version (Cargo.toml's `version`), which `ptcancel_version()` returns.
+pub fn crate_version() -> String {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let line = manifest
+        .lines()
+        .find(|l| l.starts_with("version = "))
+        .unwrap();
+    line.trim_start_matches("version = ")
+        .trim_matches('"')
+        .to_owned()
+}

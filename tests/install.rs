@@ -4,7 +4,7 @@
 
 mod harness;
 
-use harness::{Arch, Build, Link, arches, missing_tool, require_compiler, root};
+use harness::{Arch, Build, Link, arches, crate_version, missing_tool, require_compiler, root};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -33,18 +33,6 @@ fn require_tool(tool: &str, package: &str) {
     if Command::new(tool).arg("--version").output().is_err() {
         missing_tool(tool, package, &format!("apt-get install -y {package}"));
     }
-}
-
-/// The crate's version (Cargo.toml's `version`).
-fn version() -> String {
-    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
-    let line = manifest
-        .lines()
-        .find(|l| l.starts_with("version = "))
-        .unwrap();
-    line.trim_start_matches("version = ")
-        .trim_matches('"')
-        .to_owned()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -173,7 +161,7 @@ fn make_install_and_uninstall_with_destdir() {
     let destdir = format!("DESTDIR={}", stage.display());
     make_ok(&["install", &destdir]);
 
-    let v = version();
+    let v = crate_version();
     let mut want: BTreeSet<String> = before.clone();
     let mut dirs = vec![
         "usr/local/bin",
@@ -303,7 +291,7 @@ fn gcc(arch: Arch, args: &[String]) {
 #[test]
 fn pkg_config_link_lines_work_as_is() {
     let prefix = installed();
-    let v = version();
+    let v = crate_version();
     for arch in arches() {
         let libdir = prefix.join("lib").join(multiarch(arch));
         for static_flag in [false, true] {
@@ -468,7 +456,7 @@ fn launcher_version_and_help() {
     let prefix = installed();
     let out = launch(prefix, &["--version"], None);
     assert!(out.status.success());
-    assert_eq!(text(&out.stdout), format!("ptcancel {}\n", version()));
+    assert_eq!(text(&out.stdout), format!("ptcancel {}\n", crate_version()));
     let out = launch(prefix, &["--help"], None);
     assert!(out.status.success() && out.stderr.is_empty());
     let help = text(&out.stdout);
@@ -490,7 +478,7 @@ fn launcher_version_and_help() {
 fn launcher_preloads_the_library_of_the_programs_class() {
     let prefix = installed();
     let p = programs();
-    let v = version();
+    let v = crate_version();
     let mut cases = vec![(Arch::X86_64, &p.probe64, "syscall")];
     if arches().contains(&Arch::I386) {
         cases.push((Arch::I386, &p.probe32, ""));
@@ -548,7 +536,7 @@ fn launcher_keeps_an_existing_ld_preload() {
     let stdout = text(&out.stdout);
     assert!(
         out.status.success()
-            && stdout.starts_with(&format!("ptcancel={} ", version()))
+            && stdout.starts_with(&format!("ptcancel={} ", crate_version()))
             && stdout.contains(&format!("marker=yes LD_PRELOAD={marker}:{ours} ")),
         "{stdout}{}",
         text(&out.stderr)

@@ -2,7 +2,9 @@
 
 mod harness;
 
-use harness::{Arch, Link, arches, builds, library, require_compiler, root, run, runnable};
+use harness::{
+    Arch, Link, arches, builds, crate_version, library, require_compiler, root, run, runnable,
+};
 use std::process::Command;
 
 /// The API the library adds to the cancellation points.
@@ -418,18 +420,6 @@ fn declared_functions() -> Vec<String> {
             name.into_iter().next().map(str::to_owned)
         })
         .collect()
-}
-
-/// The crate's version (Cargo.toml's `version`), which `ptcancel_version()` returns.
-fn crate_version() -> String {
-    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
-    let line = manifest
-        .lines()
-        .find(|l| l.starts_with("version = "))
-        .unwrap();
-    line.trim_start_matches("version = ")
-        .trim_matches('"')
-        .to_owned()
 }
 
 /// A C++ program calls every function the header declares (so the header must give them C

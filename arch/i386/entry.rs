@@ -322,56 +322,62 @@ fn inspect(base: usize, entry: usize, loaded_by_ld_so: bool) -> Option<Found> {
     })
 }
 
-unsafe extern "C" {
-    fn getauxval(kind: core::ffi::c_ulong) -> core::ffi::c_ulong;
-}
-
 #[cfg(feature = "test-hooks")]
 unsafe extern "C" {
     fn dlopen(path: *const core::ffi::c_char, flags: core::ffi::c_int) -> *mut c_void;
-    fn dlsym(handle: *mut c_void, name: *const core::ffi::c_char) -> *mut c_void;
-    fn dladdr(addr: *const c_void, info: *mut libc::Dl_info) -> core::ffi::c_int;
 }
 
-/// The real vDSO, or (test builds only: the `test-hooks` feature) the stand-in named by
-/// PTCANCEL_TEST_VDSO: (image base, entry, whether ld.so loaded it).
-fn locate_entry() -> Option<(usize, usize, bool)> {
-    #[cfg(feature = "test-hooks")]
-    if let Some(path) = env::var(c"PTCANCEL_TEST_VDSO") {
-        let mut buf = [0u8; 512];
-        let path = buf.get_mut(..path.len()).map(|b| {
-            b.copy_from_slice(path);
-            b.as_ptr()
-        })?;
-        // SAFETY: a NUL-terminated path (buf is zeroed beyond it); the object stays loaded.
-        let handle = unsafe { dlopen(path.cast(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
-        if handle.is_null() {
-            say(&[b"ptcancel: PTCANCEL_TEST_VDSO could not be loaded\n"]);
-            return None;
-        }
-        // SAFETY: dlsym/dladdr on a live handle; Dl_info is plain data.
-        unsafe {
-            let entry = dlsym(handle, c"__kernel_vsyscall".as_ptr());
-            let mut info: libc::Dl_info = core::mem::zeroed();
-            if entry.is_null() || dladdr(entry, &mut info) == 0 {
-                return None;
-            }
-            return Some((info.dli_fbase as usize, entry as usize, true));
-        }
-    }
+/// The kernel's vDSO: (image base, AT_SYSINFO entry).
+fn kernel_entry() -> Option<(usize, usize)> {
     // SAFETY: getauxval has no preconditions.
     let (base, entry) = unsafe {
         (
-            getauxval(libc::AT_SYSINFO_EHDR),
-            getauxval(32 /* AT_SYSINFO */),
+            libc::getauxval(libc::AT_SYSINFO_EHDR) as usize,
+            libc::getauxval(32 /* AT_SYSINFO */) as usize,
         )
     };
-    (base != 0 && entry != 0).then_some((base as usize, entry as usize, false))
+    (base != 0 && entry != 0).then_some((base, entry))
+}
+
+/// Test builds only (the `test-hooks` feature): the shared object named by PTCANCEL_TEST_VDSO,
+/// loaded to stand in for the vDSO: (image base, entry).
+#[cfg(feature = "test-hooks")]
+fn stand_in(path: &[u8]) -> Option<(usize, usize)> {
+    let mut buf = [0u8; 512];
+    let path = buf.get_mut(..path.len()).map(|b| {
+        b.copy_from_slice(path);
+        b.as_ptr()
+    })?;
+    // SAFETY: a NUL-terminated path (buf is zeroed beyond it); the object stays loaded.
+    let handle = unsafe { dlopen(path.cast(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+    if handle.is_null() {
+        say(&[b"ptcancel: PTCANCEL_TEST_VDSO could not be loaded\n"]);
+        return None;
+    }
+    // SAFETY: dlsym/dladdr on a live handle; Dl_info is plain data.
+    unsafe {
+        let entry = crate::glibc::dlsym(handle, c"__kernel_vsyscall".as_ptr());
+        let mut info: libc::Dl_info = core::mem::zeroed();
+        if entry.is_null() || crate::glibc::dladdr(entry, &mut info) == 0 {
+            return None;
+        }
+        Some((info.dli_fbase as usize, entry as usize))
+    }
 }
 
 fn select_mode() {
-    remember_glibc_entry();
-    let found = locate_entry().and_then(|(base, entry, by_ld_so)| inspect(base, entry, by_ld_so));
+    let real = kernel_entry().and_then(|(base, entry)| inspect(base, entry, false));
+    // glibc's own syscalls use the real entry whatever our thunk uses (a test stand-in, or
+    // the int80 stub): remember it when its layout is verified.
+    if let Some(found) = real.as_ref().filter(|f| f.layout_verified) {
+        GLIBC_ENTRY.store(found.entry, Ordering::Relaxed);
+    }
+    #[cfg(feature = "test-hooks")]
+    let real = match env::var(c"PTCANCEL_TEST_VDSO") {
+        Some(path) => stand_in(path).and_then(|(base, entry)| inspect(base, entry, true)),
+        None => real,
+    };
+    let found = real;
     let best = match &found {
         Some(f) if f.helpers.is_some() => KERNEL_HELPERS,
         Some(f) if f.layout_verified => EMULATED_HELPERS,
@@ -450,21 +456,6 @@ fn select_mode() {
             mode_name().to_bytes(),
             b"\n",
         ]);
-    }
-}
-
-/// glibc's own syscalls use the real vDSO entry whatever our thunk uses (a test stand-in, or
-/// the int80 stub): remember it when its layout is verified.
-fn remember_glibc_entry() {
-    // SAFETY: getauxval has no preconditions.
-    let (base, entry) = unsafe {
-        (
-            getauxval(libc::AT_SYSINFO_EHDR) as usize,
-            getauxval(32 /* AT_SYSINFO */) as usize,
-        )
-    };
-    if base != 0 && entry != 0 && inspect(base, entry, false).is_some_and(|f| f.layout_verified) {
-        GLIBC_ENTRY.store(entry, Ordering::Relaxed);
     }
 }
 

@@ -339,15 +339,17 @@ pub mod nr {
     pub const RT_SIGTIMEDWAIT_TIME64: c_long = 421;
 }
 
-/// Whether the program runs under valgrind: its client request "am I running on valgrind?"
-/// (the published ABI of valgrind.h: a no-op rotation sequence, then `xchg %ebx,%ebx`, with
-/// the request block in eax; valgrind answers in edx, a real CPU leaves edx as it was).
-pub fn running_on_valgrind() -> bool {
-    const RUNNING_ON_VALGRIND: usize = 0x1001;
-    let request: [usize; 6] = [RUNNING_ON_VALGRIND, 0, 0, 0, 0, 0];
+/// Valgrind's client request (the published ABI of valgrind.h): a rotation sequence that
+/// leaves `edi` as it was, then `xchg %ebx,%ebx`, with the request block's address in
+/// eax. Under valgrind the answer comes back in edx; on a CPU nothing changes and edx
+/// keeps `default`.
+///
+/// # Safety
+/// `block` must point to a readable six-word request block.
+pub unsafe fn valgrind_request(block: *const usize, default: usize) -> usize {
     let answer: usize;
-    // SAFETY: four rotations of edi by 64 bits in all and an exchange of ebx with itself
-    // change no register or memory on a CPU; valgrind only reads the request block.
+    // SAFETY: four rotations of edi by 64 bits in all and an exchange of ebx with
+    // itself change no register or memory on a CPU; valgrind only reads the block.
     unsafe {
         asm!(
             "rol edi, 3",
@@ -355,11 +357,11 @@ pub fn running_on_valgrind() -> bool {
             "rol edi, 29",
             "rol edi, 19",
             "xchg ebx, ebx",
-            in("eax") request.as_ptr(),
-            inout("edx") 0usize => answer,
+            in("eax") block,
+            inout("edx") default => answer,
             inout("edi") 0usize => _,
             options(nostack, readonly),
         )
     };
-    answer != 0
+    answer
 }

@@ -231,15 +231,17 @@ pub unsafe fn call_cleanup_fct(f: unsafe extern "C" fn(*mut c_void), buf: *mut c
     unsafe { f(buf) }
 }
 
-/// Whether the program runs under valgrind: its client request "am I running on valgrind?"
-/// (the published ABI of valgrind.h: a no-op rotation sequence, then `xchg %rbx,%rbx`, with
-/// the request block in rax; valgrind answers in rdx, a real CPU leaves rdx as it was).
-pub fn running_on_valgrind() -> bool {
-    const RUNNING_ON_VALGRIND: usize = 0x1001;
-    let request: [usize; 6] = [RUNNING_ON_VALGRIND, 0, 0, 0, 0, 0];
+/// Valgrind's client request (the published ABI of valgrind.h): a rotation sequence that
+/// leaves `rdi` as it was, then `xchg %rbx,%rbx`, with the request block's address in
+/// rax. Under valgrind the answer comes back in rdx; on a CPU nothing changes and rdx
+/// keeps `default`.
+///
+/// # Safety
+/// `block` must point to a readable six-word request block.
+pub unsafe fn valgrind_request(block: *const usize, default: usize) -> usize {
     let answer: usize;
-    // SAFETY: four rotations of rdi by 128 bits in all and an exchange of rbx with itself
-    // change no register or memory on a CPU; valgrind only reads the request block.
+    // SAFETY: four rotations of rdi by 128 bits in all and an exchange of rbx with
+    // itself change no register or memory on a CPU; valgrind only reads the block.
     unsafe {
         asm!(
             "rol rdi, 3",
@@ -247,11 +249,11 @@ pub fn running_on_valgrind() -> bool {
             "rol rdi, 61",
             "rol rdi, 51",
             "xchg rbx, rbx",
-            in("rax") request.as_ptr(),
-            inout("rdx") 0usize => answer,
+            in("rax") block,
+            inout("rdx") default => answer,
             inout("rdi") 0usize => _,
             options(nostack, readonly),
         )
     };
-    answer != 0
+    answer
 }
