@@ -240,4 +240,40 @@ static inline void cancel_and_join(const char *name, pthread_t t)
     }
 }
 
+/* ---- byte accounting (stress_read, stress_stdio) ------------------------- */
+
+/* Runs `rounds` rounds of `round_fn`, which returns written - (counted + still readable): the
+ * bytes a round lost (negative: counted twice). `label` names a round in the report (NULL:
+ * none). Prints "NAME: rounds=N lost=K" and returns the exit status: 0 iff nothing was lost
+ * or counted twice. */
+static inline int count_bytes(const char *name, struct args a, void *ctx,
+                              long (*round_fn)(void *ctx, long round),
+                              const char *(*label)(long round))
+{
+    long lost = 0, bad_rounds = 0, extra = 0;
+
+    watch_init(name, NULL);
+    for (long round = 0; round < a.rounds; round++) {
+        watch_round(round);
+        long diff = round_fn(ctx, round);
+        if (diff == 0)
+            continue;
+        if (++bad_rounds <= 10)
+            fprintf(stderr, "%s: round %ld%s%s%s: %ld bytes %s\n", name, round,
+                    label ? " (" : "", label ? label(round) : "", label ? ")" : "",
+                    diff > 0 ? diff : -diff, diff > 0 ? "lost" : "counted twice (?!)");
+        if (diff > 0)
+            lost += diff;
+        else
+            extra -= diff;
+    }
+    alarm(0);
+
+    if (lost != 0 || extra != 0)
+        fprintf(stderr, "%s: %ld bad rounds; seed=%llu\n", name, bad_rounds,
+                (unsigned long long)a.seed);
+    printf("%s: rounds=%ld lost=%ld\n", name, a.rounds, lost);
+    return lost == 0 && extra == 0 ? 0 : 1;
+}
+
 #endif

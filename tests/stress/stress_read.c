@@ -96,11 +96,16 @@ static long run_round(uint64_t *rng)
     return written - (counted + drain_pipe());
 }
 
+static long one_round(void *rng, long round)
+{
+    (void)round;
+    return run_round(rng);
+}
+
 int main(int argc, char **argv)
 {
     struct args a = parse_args(argc, argv);
     uint64_t rng = a.seed;
-    long lost = 0, bad_rounds = 0, extra = 0;
     int p[2];
 
     if (pipe(p) != 0)
@@ -108,27 +113,5 @@ int main(int argc, char **argv)
     pipe_rd = p[0];
     pipe_wr = p[1];
     fcntl(pipe_wr, F_SETFL, O_NONBLOCK);
-    watch_init(NAME, NULL);
-
-    for (long round = 0; round < a.rounds; round++) {
-        watch_round(round);
-        long diff = run_round(&rng);
-        if (diff == 0)
-            continue;
-        if (++bad_rounds <= 10)
-            fprintf(stderr, "%s: round %ld: %ld bytes %s\n", NAME, round,
-                    diff > 0 ? diff : -diff,
-                    diff > 0 ? "lost" : "counted twice (?!)");
-        if (diff > 0)
-            lost += diff;
-        else
-            extra -= diff;
-    }
-    alarm(0);
-
-    if (lost != 0 || extra != 0)
-        fprintf(stderr, "%s: %ld bad rounds; seed=%llu\n", NAME, bad_rounds,
-                (unsigned long long)a.seed);
-    printf("%s: rounds=%ld lost=%ld\n", NAME, a.rounds, lost);
-    return lost == 0 && extra == 0 ? 0 : 1;
+    return count_bytes(NAME, a, &rng, one_round, NULL);
 }

@@ -98,11 +98,14 @@ static long run_round(uint64_t *rng, long round)
     return written - (counted + drain_stream());
 }
 
+static long one_round(void *rng, long round) { return run_round(rng, round); }
+
+static const char *call_of(long round) { return round & 1 ? "fread" : "fgets"; }
+
 int main(int argc, char **argv)
 {
     struct args a = parse_args(argc, argv);
     uint64_t rng = a.seed;
-    long lost = 0, bad_rounds = 0, extra = 0;
     int p[2];
 
     if (pipe(p) != 0)
@@ -113,27 +116,5 @@ int main(int argc, char **argv)
     stream = fdopen(pipe_rd, "r");
     if (!stream)
         die(NAME, "fdopen");
-    watch_init(NAME, NULL);
-
-    for (long round = 0; round < a.rounds; round++) {
-        watch_round(round);
-        long diff = run_round(&rng, round);
-        if (diff == 0)
-            continue;
-        if (++bad_rounds <= 10)
-            fprintf(stderr, "%s: round %ld (%s): %ld bytes %s\n", NAME, round,
-                    round & 1 ? "fread" : "fgets", diff > 0 ? diff : -diff,
-                    diff > 0 ? "lost" : "counted twice (?!)");
-        if (diff > 0)
-            lost += diff;
-        else
-            extra -= diff;
-    }
-    alarm(0);
-
-    if (lost != 0 || extra != 0)
-        fprintf(stderr, "%s: %ld bad rounds; seed=%llu\n", NAME, bad_rounds,
-                (unsigned long long)a.seed);
-    printf("%s: rounds=%ld lost=%ld\n", NAME, a.rounds, lost);
-    return lost == 0 && extra == 0 ? 0 : 1;
+    return count_bytes(NAME, a, &rng, one_round, call_of);
 }
